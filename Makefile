@@ -1,0 +1,43 @@
+# Two commands: `make run` (set up everything, then start) and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: setup catalogs db run test lint clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+catalogs: $(STAMP)
+	$(BIN)/wa-onboarding i18n compile
+
+instance/secret_key:
+	mkdir -p instance
+	$(PYTHON) -c 'import secrets; print(secrets.token_hex(32))' > $@
+	chmod 600 $@
+
+setup: $(STAMP) catalogs instance/secret_key
+
+db: setup
+	$(BIN)/wa-onboarding init-db
+	$(BIN)/wa-onboarding demo
+
+run: db
+	@echo "Starting WA Onboarding on http://$(HOST):$(PORT)/"
+	$(BIN)/wa-onboarding run --host $(HOST) --port $(PORT)
+
+test: setup
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/wa-onboarding flows check
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis locales/*.pot locales/*/LC_MESSAGES/*.mo

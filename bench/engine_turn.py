@@ -1,0 +1,66 @@
+"""Benchmark: one engine turn in-process (restore state, trigger, derive prompt).
+
+Target (DESIGN.md): median <= 50 us. Not a test: run `python bench/engine_turn.py`.
+Each sample restores an assessment from stored data (state + answers, as a row
+would give them), answers its current step and builds the next prompt, over
+every turn of several complete conversations.
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bot.engine import DONE, FlowEngine, load_flow  # noqa: E402
+from bot.engine.lint import answer_sets, play  # noqa: E402
+
+TARGET_US = 50.0
+
+
+def conversations(engine: FlowEngine, count: int) -> list[list[tuple[str, dict, object]]]:
+    """Recorded turns (state, answers before, value) of `count` complete conversations."""
+    out = []
+    for answers in list(answer_sets(engine.flow))[:count]:
+        _, path = play(engine, answers)
+        turns, given = [], {}
+        for step in path:
+            value = answers.get(step, "ok")
+            turns.append((step, dict(given), value))
+            if value is not None:
+                given[step] = value
+        out.append(turns)
+    return out
+
+
+def main(rounds: int = 30) -> float:
+    """Print the median and p95 of one turn, and return the median in microseconds."""
+    engine = FlowEngine(load_flow(Path(__file__).resolve().parent.parent / "flows" / "whatsapp_gdpr.yaml"))
+    recorded = conversations(engine, 24)
+    samples = []
+    clock = time.perf_counter_ns
+    for _ in range(rounds):
+        for turns in recorded:
+            for state, answers, value in turns:
+                started = clock()
+                model = SimpleNamespace(state=state, answers=dict(answers))  # restore
+                if value is None:
+                    engine.skip(model, state)
+                else:
+                    engine.answer(model, state, value)
+                prompt = engine.prompt(model)
+                samples.append(clock() - started)
+                assert prompt.step == model.state or model.state == DONE
+    median = statistics.median(samples) / 1000
+    p95 = statistics.quantiles(samples, n=20)[-1] / 1000
+    verdict = "meets" if median <= TARGET_US else "MISSES"
+    print(f"engine turn: {len(samples)} turns, median {median:.1f} us, p95 {p95:.1f} us: {verdict} the target of {TARGET_US:.0f} us")
+    return median
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 30)

@@ -1,0 +1,61 @@
+"""WA Onboarding: a GDPR onboarding assistant for WhatsApp in customer communication."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from typing import Any
+
+from flask import Flask
+
+from . import i18n
+from .config import defaults, secret_key_file
+from .engine import EngineRegistry, load_flows
+
+log = logging.getLogger(__name__)
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Create and configure an instance of the Flask application.
+
+    Fails at start-up, with a message naming the file and the problem, when a flow
+    file is malformed or a compiled catalog is missing: better than serving a
+    broken questionnaire or a German product in English.
+    """
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_mapping(defaults(app.instance_path))
+    app.config.from_prefixed_env()  # FLASK_SECRET_KEY, FLASK_DATABASE_URL, FLASK_RATELIMIT_ENABLED, ...
+    if test_config:
+        app.config.update(test_config)
+    _secret_key(app)
+
+    app.extensions["engines"] = EngineRegistry(load_flows(app.config["FLOWS_DIR"]))
+    i18n.check_catalogs(app.config["LOCALES_DIR"])
+
+    from .store import db
+    from .web import babel, errors, main
+
+    db.init_app(app)
+    babel.init_app(app)
+    errors.init_app(app)
+    app.register_blueprint(main.bp)
+    return app
+
+
+def _secret_key(app: Flask) -> None:
+    """Take SECRET_KEY from the environment or the instance folder; required outside debug."""
+    if app.config.get("SECRET_KEY"):
+        return
+    key_file = secret_key_file(app.instance_path)
+    if key_file.is_file():
+        app.config["SECRET_KEY"] = key_file.read_text().strip()
+    elif app.debug or app.testing:
+        app.config["SECRET_KEY"] = secrets.token_hex(32)
+        log.warning("SECRET_KEY is not set: using a random key for this process (debug/testing only)")
+    else:
+        raise RuntimeError("SECRET_KEY is not set: export SECRET_KEY or write one to " + str(key_file))
+
+
+def engines(app: Flask) -> EngineRegistry:
+    """The flow engines of an app (built once at start-up)."""
+    return app.extensions["engines"]

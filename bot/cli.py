@@ -1,0 +1,346 @@
+"""The `wa-onboarding` command: a Flask CLI group (so `wa-onboarding run` starts the server)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import click
+from babel.messages.frontend import BaseError, CommandLineInterface
+from babel.messages.pofile import read_po, write_po
+from flask import current_app
+from flask.cli import FlaskGroup
+from sqlalchemy import select
+
+from . import create_app
+from .config import PROJECT_ROOT
+from .engine import EngineRegistry, FlowError, Msg, TurnError, load_flows
+from .engine.lint import lint, mermaid
+from .i18n import LOCALES_DIR, SUPPORTED_LOCALES, CatalogMissingError, catalog
+from .store import db
+from .store.models import Organisation
+
+FLOWS_DIR = PROJECT_ROOT / "flows"
+EXIT_BAD_INPUT = 2
+
+
+@click.group(cls=FlaskGroup, create_app=create_app)
+def cli() -> None:
+    """WA Onboarding: GDPR onboarding for WhatsApp in customer communication."""
+
+
+# -- database and organisations --------------------------------------------------
+
+
+@cli.command("init-db")
+def init_db() -> None:
+    """Create or upgrade the database schema (Alembic migrations)."""
+    db.upgrade(current_app)
+    click.echo(f"Database ready: {_safe_url(current_app.config['DATABASE_URL'])}")
+
+
+@cli.command("create-org")
+@click.argument("slug")
+@click.option("--name", required=True, help="Display name of the organisation.")
+@click.option("--locale", type=click.Choice(SUPPORTED_LOCALES), default="de", show_default=True)
+def create_org(slug: str, name: str, locale: str) -> None:
+    """Create an organisation and print its embed key."""
+    if not slug.replace("-", "").replace("_", "").isalnum() or slug != slug.lower() or len(slug) > 64:
+        raise click.UsageError("SLUG must be lower-case letters, digits, '-' or '_' (at most 64).")
+    session = db.session()
+    if session.scalar(select(Organisation).where(Organisation.slug == slug)):
+        click.echo(f"Error: an organisation {slug!r} exists already.", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    org = Organisation(slug=slug, name=name, locale=locale)
+    session.add(org)
+    session.commit()
+    click.echo(org.embed_key)
+
+
+@cli.command("demo")
+def demo() -> None:
+    """Create the demo organisation if it is missing; print its embed key."""
+    session = db.session()
+    org = session.scalar(select(Organisation).where(Organisation.slug == "demo"))
+    if org is None:
+        org = Organisation(slug="demo", name="Demo GmbH", locale="de")
+        session.add(org)
+        session.commit()
+    click.echo(f"Demo organisation 'demo' ({org.name}), embed key: {org.embed_key}")
+
+
+def _safe_url(url: str) -> str:
+    """The database URL without a password."""
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        return f"{scheme}://***@{rest.split('@', 1)[1]}"
+    return url
+
+
+# -- flows -----------------------------------------------------------------------
+
+
+@cli.group("flows", cls=click.Group)
+def flows_group() -> None:
+    """Check flow files and draw their diagrams."""
+
+
+def _load(flows_dir: str) -> EngineRegistry:
+    try:
+        return EngineRegistry(load_flows(flows_dir))
+    except FlowError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(1)
+
+
+def _po_translations(locales_dir: Path) -> dict[str, dict[tuple[str | None, str], bool]]:
+    """For each locale: which (msgctxt, msgid) have a real (non-empty, non-fuzzy) translation."""
+    out: dict[str, dict[tuple[str | None, str], bool]] = {}
+    for locale in SUPPORTED_LOCALES:
+        po = locales_dir / locale / "LC_MESSAGES" / "messages.po"
+        entries: dict[tuple[str | None, str], bool] = {}
+        if po.is_file():
+            with po.open("rb") as fp:
+                for message in read_po(fp, locale=locale):
+                    if message.id and isinstance(message.id, str):
+                        entries[(message.context, message.id)] = bool(message.string) and not message.fuzzy
+        out[locale] = entries
+    return out
+
+
+@flows_group.command("check")
+@click.option("--flows-dir", default=str(FLOWS_DIR), show_default=True, type=click.Path(file_okay=False))
+@click.option("--locales-dir", default=str(LOCALES_DIR), show_default=True, type=click.Path(file_okay=False))
+def flows_check(flows_dir: str, locales_dir: str) -> None:
+    """Lint every flow: structure, unreachable steps, dead ends, translations."""
+    registry = _load(flows_dir)
+    translations = _po_translations(Path(locales_dir))
+
+    def translated(locale: str, msg: Msg) -> bool:
+        return translations[locale].get((msg.context, msg.source), False)
+
+    problems: list[str] = []
+    for engine in registry.engines.values():
+        found = lint(engine, translated, SUPPORTED_LOCALES)
+        problems += found
+        status = "ok" if not found else f"{len(found)} problem(s)"
+        flow = engine.flow
+        click.echo(f"{flow.source}: {flow.id} v{flow.version}: {len(flow.steps)} steps, {len(flow.checklist)} items: {status}")
+    for problem in problems:
+        click.echo(problem, err=True)
+    sys.exit(1 if problems else 0)
+
+
+@flows_group.command("diagram")
+@click.argument("flow", required=False)
+@click.option("--flows-dir", default=str(FLOWS_DIR), show_default=True, type=click.Path(file_okay=False))
+def flows_diagram(flow: str | None, flows_dir: str) -> None:
+    """Print a flow (default: the first) as a Mermaid stateDiagram-v2."""
+    registry = _load(flows_dir)
+    ids = sorted({fid for fid, _ in registry.engines})
+    flow_id = flow or ids[0]
+    if flow_id not in ids:
+        click.echo(f"Error: unknown flow {flow_id!r} (known: {', '.join(ids)})", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    click.echo(mermaid(registry.get(flow_id)))
+
+
+# -- evaluate --------------------------------------------------------------------
+
+
+@cli.command("evaluate", with_appcontext=False)
+@click.argument("answers_file", type=click.File("rb"))
+@click.option("--format", "fmt", type=click.Choice(["json", "md"]), default="json", show_default=True)
+@click.option("--lang", type=click.Choice(SUPPORTED_LOCALES), default="de", show_default=True)
+@click.option("--flow", "flow_id", default="whatsapp_gdpr", show_default=True)
+@click.option("--flows-dir", default=str(FLOWS_DIR), show_default=True, type=click.Path(file_okay=False))
+def evaluate(answers_file: Any, fmt: str, lang: str, flow_id: str, flows_dir: str) -> None:
+    """Print the recommendation and checklist for ANSWERS_FILE ({"step": value, ...}), offline.
+
+    Use - to read the answers from standard input. An unknown step or an invalid
+    value exits with status 2 and names the step and the allowed values.
+    """
+    from .engine.values import validate_value
+    from .exporters import build_report
+    from .exporters import json as json_export
+    from .exporters import markdown as markdown_export
+
+    registry = _load(flows_dir)
+    try:
+        engine = registry.get(flow_id)
+    except KeyError:
+        _bad_input(f"unknown flow {flow_id!r}")
+    try:
+        raw = json.loads(answers_file.read().decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        _bad_input(f"{answers_file.name}: not valid JSON ({exc})")
+    if not isinstance(raw, dict):
+        _bad_input(f"{answers_file.name}: expected a JSON object {{\"step\": value, ...}}, got {type(raw).__name__}")
+    answers: dict[str, Any] = {}
+    for step_id, value in raw.items():
+        step = engine.flow.step_by_id.get(step_id)
+        if step is None:
+            known = ", ".join(s.id for s in engine.flow.steps)
+            _bad_input(f"unknown step {step_id!r} (steps: {known})")
+        try:
+            normalised = validate_value(step, value)
+        except TurnError as exc:
+            _bad_input(_describe(step_id, exc, value))
+        if normalised is not None:
+            answers[step_id] = normalised
+    effective = engine.effective_answers(answers)
+    ignored = sorted(set(answers) - set(effective))
+    missing = [s for s in engine.path(effective) if s not in effective and not engine.flow.step_by_id[s].optional]
+    if ignored:
+        click.echo(f"Note: ignored answers of steps that are not asked with these answers: {', '.join(ignored)}", err=True)
+    if missing:
+        click.echo(f"Note: no answer for {', '.join(missing)}; their items are rated as if unanswered.", err=True)
+    try:
+        tr = catalog(lang)
+    except CatalogMissingError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(1)
+    report = build_report(engine.flow, engine.checklist(answers), tr, lang)
+    click.echo((json_export if fmt == "json" else markdown_export).render(report), nl=False)
+
+
+def _describe(step_id: str, exc: TurnError, value: Any) -> str:
+    allowed = exc.params.get("allowed")
+    detail = {
+        "invalid_value": "is not allowed",
+        "wrong_type": f"has the wrong type (expected {exc.params.get('expected')})",
+        "exclusive_option": f"combines the exclusive option {exc.params.get('option')!r} with others",
+        "empty_selection": "selects nothing",
+        "text_too_long": f"is longer than {exc.params.get('limit')} characters",
+        "invalid_email": "is not an e-mail address",
+        "invalid_url": "is not an http(s) URL",
+        "value_required": "is empty",
+    }.get(exc.code, exc.code)
+    shown = json.dumps(value, ensure_ascii=False)
+    if len(shown) > 80:
+        shown = shown[:77] + "..."
+    message = f"step {step_id!r}: value {shown} {detail}"
+    if allowed:
+        message += f" (allowed: {', '.join(allowed)})"
+    return message
+
+
+def _bad_input(message: str) -> None:
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(EXIT_BAD_INPUT)
+
+
+# -- i18n ------------------------------------------------------------------------
+
+
+@cli.group("i18n", cls=click.Group)
+def i18n_group() -> None:
+    """Extract, update, compile and check the translation catalogs (wraps pybabel)."""
+
+
+def _pybabel(*args: str) -> None:
+    try:
+        CommandLineInterface().run(["pybabel", "-q", *args])
+    except BaseError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def _extract(pot: Path) -> None:
+    # Run from the project root so that the catalogs name files by relative paths.
+    with contextlib.chdir(PROJECT_ROOT):
+        _pybabel("extract", "-F", "pyproject.toml", "-k", "_l", "--sort-by-file", "--no-wrap",
+                 "--project", "wa-onboarding", "--msgid-bugs-address", "-", "-o", str(pot.resolve()), ".")
+
+
+@i18n_group.command("extract")
+def i18n_extract() -> None:
+    """Write locales/messages.pot from the code, the templates and the flow files."""
+    _extract(LOCALES_DIR / "messages.pot")
+    click.echo(f"Wrote {LOCALES_DIR / 'messages.pot'}")
+
+
+@i18n_group.command("update")
+def i18n_update() -> None:
+    """Extract, then merge new and changed texts into de and en (changed ones become fuzzy).
+
+    English is the source language: its empty entries get the source text.
+    """
+    pot = LOCALES_DIR / "messages.pot"
+    _extract(pot)
+    _pybabel("update", "-i", str(pot), "-d", str(LOCALES_DIR), "--no-wrap", "--ignore-pot-creation-date")
+    po = LOCALES_DIR / "en" / "LC_MESSAGES" / "messages.po"
+    with po.open("rb") as fp:
+        en = read_po(fp, locale="en")
+    for message in en:
+        if message.id and (not message.string or message.fuzzy):
+            message.string = message.id
+            message.flags.discard("fuzzy")
+    with po.open("wb") as fp:
+        write_po(fp, en, width=0, ignore_obsolete=True)
+    click.echo("Updated the catalogs; now translate every empty or fuzzy entry in locales/de/LC_MESSAGES/messages.po")
+
+
+@i18n_group.command("compile")
+def i18n_compile() -> None:
+    """Compile the catalogs (.po to .mo); fuzzy entries are not used."""
+    _pybabel("compile", "-d", str(LOCALES_DIR))
+    click.echo("Compiled the catalogs for " + ", ".join(SUPPORTED_LOCALES))
+
+
+@i18n_group.command("check")
+def i18n_check() -> None:
+    """Fail if a catalog is out of date, has untranslated or fuzzy entries, or is not compiled."""
+    problems = catalog_problems(LOCALES_DIR)
+    for problem in problems:
+        click.echo(problem, err=True)
+    if problems:
+        sys.exit(1)
+    click.echo("Catalogs are complete and up to date.")
+
+
+def _po_body(path: Path) -> list[str]:
+    """A catalog's lines without the revision date, which every update rewrites."""
+    return [line for line in path.read_text("utf-8").splitlines() if not line.startswith('"PO-Revision-Date:')]
+
+
+def catalog_problems(locales_dir: Path) -> list[str]:
+    """Every problem of the catalogs in `locales_dir` (empty when all is well)."""
+    problems: list[str] = []
+    # `pybabel update --check` cannot be used: Catalog.is_identical() is always
+    # False for catalogs with msgctxt (python-babel/babel#1307, fix in #1308 not
+    # released). So run a real update on a copy and compare the files instead.
+    with tempfile.TemporaryDirectory() as tmp:
+        pot = Path(tmp) / "messages.pot"
+        _extract(pot)
+        copy = Path(tmp) / "locales"
+        shutil.copytree(locales_dir, copy, ignore=shutil.ignore_patterns("*.mo", "*.pot"))
+        _pybabel("update", "-i", str(pot), "-d", str(copy), "--no-wrap", "--ignore-pot-creation-date")
+        for locale in SUPPORTED_LOCALES:
+            relative = Path(locale) / "LC_MESSAGES" / "messages.po"
+            if (locales_dir / relative).is_file() and _po_body(copy / relative) != _po_body(locales_dir / relative):
+                problems.append(f"{relative}: out of date: run `wa-onboarding i18n update` and translate the new entries.")
+    for locale in SUPPORTED_LOCALES:
+        po = locales_dir / locale / "LC_MESSAGES" / "messages.po"
+        if not po.is_file():
+            problems.append(f"{po}: missing")
+            continue
+        with po.open("rb") as fp:
+            for message in read_po(fp, locale=locale):
+                if not message.id:
+                    continue
+                label = f"{message.context} " if message.context else ""
+                if message.fuzzy:
+                    problems.append(f"{po.relative_to(locales_dir.parent)}: fuzzy: {label}{message.id!r}")
+                elif not message.string or (isinstance(message.string, tuple) and not all(message.string)):
+                    problems.append(f"{po.relative_to(locales_dir.parent)}: untranslated: {label}{message.id!r}")
+        mo = po.with_suffix(".mo")
+        if not mo.is_file():
+            problems.append(f"{mo}: missing (run `wa-onboarding i18n compile`)")
+        elif mo.stat().st_mtime < po.stat().st_mtime:
+            problems.append(f"{mo}: older than {po.name} (run `wa-onboarding i18n compile`)")
+    return problems

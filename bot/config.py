@@ -1,0 +1,28 @@
+"""Configuration defaults; overridden by the environment (DATABASE_URL, SECRET_KEY, FLASK_*)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from .i18n import LOCALES_DIR
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def defaults(instance_path: str) -> dict[str, object]:
+    """The default settings: SQLite in the instance folder, flows and catalogs from the checkout."""
+    return {
+        "DATABASE_URL": os.environ.get("DATABASE_URL") or f"sqlite:///{Path(instance_path) / 'wa_onboarding.sqlite'}",
+        "SECRET_KEY": os.environ.get("SECRET_KEY"),
+        "FLOWS_DIR": str(PROJECT_ROOT / "flows"),
+        "LOCALES_DIR": str(LOCALES_DIR),
+        "DEFAULT_FLOW": "whatsapp_gdpr",
+        "BABEL_DEFAULT_LOCALE": "de",
+        "MAX_CONTENT_LENGTH": 64 * 1024,
+    }
+
+
+def secret_key_file(instance_path: str) -> Path:
+    """Where `make run` keeps a generated secret key for local use."""
+    return Path(instance_path) / "secret_key"

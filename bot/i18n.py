@@ -1,0 +1,198 @@
+"""Localisation at the edge: the flow-file extractor, catalogs and localisers.
+
+English is the source language of the code and the flow files; `locales/` holds
+the gettext catalogs for de and en. Flow texts are looked up with
+`pgettext(msgctxt, source)`, where msgctxt is `flow.step.field`. The localisers
+here take a `babel.support.Translations` object, so the same code serves a Flask
+request (Flask-Babel's catalog), the CLI and the exporters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from babel.support import Translations
+
+from .engine import Checklist, Flow, FlowEngine, Msg, Prompt, TurnError, parse_flow
+
+SUPPORTED_LOCALES = ("de", "en")
+DEFAULT_LOCALE = "de"
+LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+DOMAIN = "messages"
+
+
+def N_(message: str) -> str:  # noqa: N802 (the gettext marker convention)
+    """Mark a string for extraction without translating it now."""
+    return message
+
+
+# Messages of refused turns, by TurnError code (localised when shown).
+TURN_ERRORS = {
+    "stale_step": N_("This question was already answered, perhaps in another window. Here is the current question."),
+    "invalid_value": N_("Please choose one of the offered answers: %(allowed)s."),
+    "exclusive_option": N_("\"%(option)s\" cannot be combined with other answers."),
+    "empty_selection": N_("Please choose at least one answer."),
+    "wrong_type": N_("This answer has the wrong format: expected %(expected)s."),
+    "value_required": N_("Please enter an answer."),
+    "text_too_long": N_("Please shorten your answer to at most %(limit)s characters."),
+    "invalid_email": N_("Please enter a valid e-mail address, for example info@example.de."),
+    "invalid_url": N_("Please enter a web address that starts with https:// or http://."),
+    "not_optional": N_("This question cannot be skipped."),
+    "no_previous_step": N_("This is the first question; there is no earlier step."),
+    "flow_finished": N_("This assessment is already complete."),
+    "unknown_step": N_("This step does not exist in the questionnaire."),
+    "unknown_trigger": N_("This action is not possible here."),
+}
+
+STATUS_LABELS = {
+    "critical": N_("Critical"),
+    "open": N_("To do"),
+    "done": N_("Done"),
+    "not_applicable": N_("Not applicable"),
+}
+
+
+class CatalogMissingError(RuntimeError):
+    """A compiled catalog (.mo) is missing: run `wa-onboarding i18n compile`."""
+
+
+def normalise_locale(value: str | None) -> str | None:
+    """Map `de-DE`, `EN`, `en_GB` to a supported locale, or None."""
+    if not value:
+        return None
+    base = value.replace("_", "-").split("-")[0].strip().lower()
+    return base if base in SUPPORTED_LOCALES else None
+
+
+@cache
+def catalog(locale: str, directory: str = str(LOCALES_DIR)) -> Translations:
+    """The compiled catalog of a supported locale; fail loudly if it is missing.
+
+    Without a .mo file gettext silently falls back to English, which would ship
+    an English product to German users without anyone noticing.
+    """
+    mo = Path(directory) / locale / "LC_MESSAGES" / f"{DOMAIN}.mo"
+    if locale not in SUPPORTED_LOCALES or not mo.is_file():
+        raise CatalogMissingError(f"no compiled catalog for {locale!r} at {mo}: run `wa-onboarding i18n compile`")
+    with mo.open("rb") as fp:
+        return Translations(fp, domain=DOMAIN)
+
+
+def check_catalogs(directory: str | Path = LOCALES_DIR) -> None:
+    """Raise CatalogMissingError unless every supported locale has a compiled catalog."""
+    for locale in SUPPORTED_LOCALES:
+        catalog(locale, str(directory))
+
+
+def text(msg: Msg | None, tr: Translations) -> str | None:
+    """Localise one flow text."""
+    return None if msg is None else tr.pgettext(msg.context, msg.source)
+
+
+def turn_error_message(error: TurnError, tr: Translations, engine: FlowEngine | None = None) -> str:
+    """The localised message of a refused turn, naming what is allowed."""
+    params = dict(error.params)
+    if isinstance(params.get("allowed"), list):
+        params["allowed"] = ", ".join(params["allowed"])
+    if "option" in params and engine is not None and error.step in engine.flow.step_by_id:
+        step = engine.flow.step_by_id[error.step]
+        label = next((o.label for o in step.options if o.value == params["option"]), None)
+        params["option"] = text(label, tr) if label else params["option"]
+    template = tr.gettext(TURN_ERRORS.get(error.code, TURN_ERRORS["unknown_trigger"]))
+    try:
+        return template % params
+    except (KeyError, TypeError, ValueError):
+        return template
+
+
+def prompt_dict(prompt: Prompt, tr: Translations) -> dict[str, Any]:
+    """The public Prompt object of the HTTP contract, localised."""
+    out: dict[str, Any] = {
+        "step": prompt.step,
+        "kind": prompt.kind,
+        "text": text(prompt.text, tr),
+        "help": text(prompt.help, tr),
+        "options": [{"value": o.value, "label": text(o.label, tr), "exclusive": o.exclusive} for o in prompt.options],
+        "optional": prompt.optional,
+        "progress": {"answered": prompt.answered, "total": prompt.total},
+        "value": prompt.value,
+        "section": prompt.section,
+    }
+    if prompt.recommendation is not None:
+        rec = prompt.recommendation
+        out["recommendation"] = {
+            "value": rec.value,
+            "reasons": list(rec.reasons),
+            "title": text(rec.title, tr),
+            "text": text(rec.text, tr),
+            "reason_texts": [text(m, tr) for m in rec.reason_texts],
+        }
+    if prompt.checklist is not None:
+        out["summary"] = prompt.checklist.summary
+    return out
+
+
+def checklist_dict(checklist: Checklist, tr: Translations) -> dict[str, Any]:
+    """The recommendation/items/summary part of the checklist contract, localised."""
+    rec = checklist.recommendation
+    return {
+        "recommendation": {"value": rec.value, "reasons": list(rec.reasons)},
+        "items": [
+            {
+                "id": item.id,
+                "status": item.status,
+                "title": text(item.title, tr),
+                "legal_basis": text(item.legal_basis, tr),
+                "action": text(item.action, tr),
+                "evidence": text(item.evidence, tr),
+            }
+            for item in checklist.items
+        ],
+        "summary": checklist.summary,
+    }
+
+
+def recommendation_texts(checklist: Checklist, tr: Translations) -> dict[str, Any]:
+    """The recommendation in plain words: title, explanation and reason texts."""
+    rec = checklist.recommendation
+    return {
+        "title": text(rec.title, tr),
+        "text": text(rec.text, tr),
+        "reasons": [{"id": rid, "text": text(m, tr)} for rid, m in zip(rec.reasons, rec.reason_texts, strict=True)],
+    }
+
+
+def flow_messages(flow: Flow) -> list[Msg]:
+    """Every translatable text of a flow (for the extractor and the linter)."""
+    return flow.messages()
+
+
+def extract_flow_yaml(fileobj: Any, keywords: Any, comment_tags: Any, options: Any) -> Iterator[tuple[int, str, tuple[str, str], list[str]]]:
+    """Babel extractor for flows/*.yaml: one pgettext entry per flow text.
+
+    msgctxt is `flow.step.field`; the line number is where the text stands.
+    """
+    data = fileobj.read()
+    source = data.decode("utf-8") if isinstance(data, bytes) else data
+    lines: dict[str, int] = {}
+    for node in _scalar_nodes(yaml.compose(source)):
+        lines.setdefault(node.value, node.start_mark.line + 1)
+    flow = parse_flow(yaml.safe_load(source), source=getattr(fileobj, "name", "<flow>"))
+    for msg in flow.messages():
+        yield lines.get(msg.source, 0), "pgettext", (msg.context, msg.source), []
+
+
+def _scalar_nodes(node: Any) -> Iterator[Any]:
+    if isinstance(node, yaml.ScalarNode):
+        yield node
+    elif isinstance(node, yaml.SequenceNode):
+        for child in node.value:
+            yield from _scalar_nodes(child)
+    elif isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            yield from _scalar_nodes(key)
+            yield from _scalar_nodes(value)

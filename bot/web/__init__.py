@@ -1,0 +1,1 @@
+"""Thin Flask adapters: each blueprint localises and renders what the engine returns."""

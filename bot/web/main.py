@@ -1,0 +1,49 @@
+"""The start page and the health endpoint."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify, render_template
+from flask_babel import get_locale, get_translations
+from sqlalchemy import text as sql
+
+from .. import engines
+from ..i18n import text
+from ..store.db import session
+
+bp = Blueprint("main", __name__)
+
+
+@bp.after_app_request
+def security_headers(response):
+    """Strict defaults for every response: no third-party content, no sniffing."""
+    response.headers.setdefault("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "no-referrer")
+    return response
+
+
+@bp.get("/")
+def index() -> str:
+    """Start page: what the product does, and the flows it serves."""
+    tr = get_translations()
+    flows = [
+        {"title": text(e.flow.title, tr), "id": e.flow.id, "version": e.flow.version, "step_count": len(e.flow.steps), "item_count": len(e.flow.checklist)}
+        for e in engines(current_app).latest()
+    ]
+    return render_template("index.html", flows=flows, locale=str(get_locale()))
+
+
+@bp.get("/healthz")
+def health():
+    """Machine-readable health: the loaded flow versions and the database."""
+    try:
+        session().execute(sql("SELECT 1"))
+        database = "ok"
+    except Exception as exc:  # report, do not crash: this is the health check
+        database = f"error: {type(exc).__name__}"
+    flows = [
+        {"id": e.flow.id, "version": e.flow.version, "digest": e.flow.digest, "steps": len(e.flow.steps), "items": len(e.flow.checklist)}
+        for e in engines(current_app).engines.values()
+    ]
+    status = 200 if database == "ok" else 503
+    return jsonify(status="ok" if status == 200 else "degraded", database=database, flows=flows), status

@@ -1,0 +1,120 @@
+"""Shared fixtures: the flow and its engine, freshly compiled catalogs, apps, databases."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import uuid
+from pathlib import Path
+
+import pytest
+from babel.messages.frontend import CommandLineInterface
+
+from bot import create_app
+from bot.engine import FlowEngine, load_flow
+from bot.i18n import LOCALES_DIR, catalog
+
+ROOT = Path(__file__).resolve().parent.parent
+FLOW_FILE = ROOT / "flows" / "whatsapp_gdpr.yaml"
+# In CI the PostgreSQL and browser tests must run: a missing service fails instead of skipping.
+REQUIRE_SERVICES = os.environ.get("WA_REQUIRE_SERVICES") == "1"
+PG_ADMIN_URL = os.environ.get("WA_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+
+
+def skip_or_fail(reason: str) -> None:
+    """Skip locally; fail where the services are required (CI)."""
+    if REQUIRE_SERVICES:
+        pytest.fail(f"{reason} (WA_REQUIRE_SERVICES=1: this test must run)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def flow():
+    """The main flow definition, loaded once."""
+    return load_flow(FLOW_FILE)
+
+
+@pytest.fixture(scope="session")
+def engine(flow):
+    """The engine of the main flow, built once (as in the app)."""
+    return FlowEngine(flow)
+
+
+@pytest.fixture(scope="session")
+def locales_dir(tmp_path_factory) -> Path:
+    """The catalogs compiled afresh into a temporary folder, so no test reads a stale .mo."""
+    target = tmp_path_factory.mktemp("locales")
+    for po in LOCALES_DIR.glob("*/LC_MESSAGES/messages.po"):
+        dest = target / po.relative_to(LOCALES_DIR)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(po, dest)
+    CommandLineInterface().run(["pybabel", "-q", "compile", "-d", str(target)])
+    return target
+
+
+@pytest.fixture(scope="session")
+def tr_de(locales_dir):
+    """The German catalog."""
+    return catalog("de", str(locales_dir))
+
+
+@pytest.fixture(scope="session")
+def tr_en(locales_dir):
+    """The English catalog."""
+    return catalog("en", str(locales_dir))
+
+
+@pytest.fixture
+def app(tmp_path, locales_dir):
+    """An app on a fresh SQLite file with the schema applied."""
+    from bot.store import db
+
+    app = create_app({"TESTING": True, "SECRET_KEY": "test", "DATABASE_URL": f"sqlite:///{tmp_path / 'test.sqlite'}", "LOCALES_DIR": str(locales_dir)})
+    db.upgrade(app)
+    return app
+
+
+@pytest.fixture
+def client(app):
+    """A test client of the app."""
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    """A CLI runner bound to the app."""
+    return app.test_cli_runner()
+
+
+def _pg_reachable() -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", 5432), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """The PostgreSQL server on loopback; skips locally (fails in CI) when it is down."""
+    if not _pg_reachable():
+        skip_or_fail("PostgreSQL is not reachable on 127.0.0.1:5432")
+    return PG_ADMIN_URL
+
+
+@pytest.fixture
+def pg_url(pg_server):
+    """A fresh PostgreSQL database for one test, dropped afterwards."""
+    from sqlalchemy import create_engine, text
+
+    name = f"wa_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(pg_server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield pg_server.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

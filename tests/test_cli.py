@@ -1,0 +1,192 @@
+"""The `wa-onboarding` command: flows check/diagram, evaluate, database and organisations."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import create_engine, select
+from sqlalchemy.orm import Session
+
+from bot import create_app
+from bot.cli import cli
+from bot.store import db
+from bot.store.models import Organisation
+from tests import contract
+from tests.conftest import FLOW_FILE
+from tests.test_flow_walks import GOLDEN
+
+
+@pytest.fixture
+def cli_runner():
+    """A runner for the whole command group (no app needed for offline commands)."""
+    return CliRunner()
+
+
+def write_answers(tmp_path, answers, name="answers.json"):
+    path = tmp_path / name
+    path.write_text(json.dumps(answers, ensure_ascii=False), "utf-8")
+    return str(path)
+
+
+def test_flows_check_passes(cli_runner):
+    result = cli_runner.invoke(cli, ["flows", "check"])
+    assert result.exit_code == 0, result.output
+    assert "whatsapp_gdpr v1: 44 steps, 26 items: ok" in result.output
+
+
+def test_flows_check_names_a_broken_file(cli_runner, tmp_path):
+    text = FLOW_FILE.read_text("utf-8").replace('asked_when: "uses_bsp"', 'asked_when: "uses_bps"', 1)
+    (tmp_path / "whatsapp_gdpr.yaml").write_text(text, "utf-8")
+    result = cli_runner.invoke(cli, ["flows", "check", "--flows-dir", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "whatsapp_gdpr.yaml: step bsp_name: asked_when names no registered condition: 'uses_bps'" in result.output
+
+
+def test_flows_check_finds_an_unreachable_step(cli_runner, tmp_path, monkeypatch):
+    from bot.engine.conditions import CONDITIONS, Condition
+
+    monkeypatch.setitem(CONDITIONS, "never", Condition("never", lambda a: False, ("purpose",)))
+    text = FLOW_FILE.read_text("utf-8").replace('asked_when: "coexistence"', 'asked_when: "never"', 1)
+    (tmp_path / "whatsapp_gdpr.yaml").write_text(text, "utf-8")
+    result = cli_runner.invoke(cli, ["flows", "check", "--flows-dir", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "whatsapp_gdpr.yaml: step coex_review: unreachable" in result.output
+
+
+def test_flows_check_finds_missing_translations(cli_runner, tmp_path):
+    text = FLOW_FILE.read_text("utf-8").replace("What is your business address?", "Where is your business?", 1)
+    (tmp_path / "whatsapp_gdpr.yaml").write_text(text, "utf-8")
+    result = cli_runner.invoke(cli, ["flows", "check", "--flows-dir", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "company_address: no de translation for 'whatsapp_gdpr.company_address.text'" in result.output
+
+
+def test_flows_diagram_is_mermaid(cli_runner):
+    result = cli_runner.invoke(cli, ["flows", "diagram", "whatsapp_gdpr"])
+    assert result.exit_code == 0, result.output
+    assert "stateDiagram-v2" in result.output
+    assert "purpose --> internal_messenger: answer [not_internal]" not in result.output  # labels name the destination's condition
+    assert "purpose --> sensitive_data: answer [not_internal]" in result.output
+    assert "sick_notes --> done" in result.output
+
+
+def test_flows_diagram_unknown_flow(cli_runner):
+    result = cli_runner.invoke(cli, ["flows", "diagram", "nope"])
+    assert result.exit_code == 2
+    assert "unknown flow 'nope'" in result.output
+
+
+@pytest.mark.parametrize(("name", "answers", "recommendation", "summary"), GOLDEN, ids=[g[0] for g in GOLDEN])
+def test_evaluate_json_gives_the_contract_result(cli_runner, tmp_path, name, answers, recommendation, summary):
+    result = cli_runner.invoke(cli, ["evaluate", write_answers(tmp_path, answers), "--lang", "en"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["recommendation"] == {"value": recommendation[0], "reasons": recommendation[1]}
+    assert {i["id"]: i["status"] for i in data["items"]} == contract.statuses(answers)
+    assert data["summary"] == summary
+    assert set(data["items"][0]) == {"id", "status", "title", "legal_basis", "action", "evidence"}
+
+
+def test_evaluate_markdown_in_german(cli_runner, tmp_path):
+    result = cli_runner.invoke(cli, ["evaluate", write_answers(tmp_path, GOLDEN[1][1]), "--format", "md", "--lang", "de"])
+    assert result.exit_code == 0, result.output
+    md = result.stdout
+    assert md.startswith("# WhatsApp in der Kundenkommunikation: DSGVO-Check")
+    assert "## Empfehlung: WhatsApp für sensible Daten vermeiden" in md
+    assert "## Kritisch (12)" in md
+    assert md.index("## Kritisch") < md.index("## Offen")
+    assert "- Rechtsgrundlage: Art. 9, 88 DSGVO; § 26 BDSG; LDI NRW" in md
+
+
+def test_evaluate_reads_stdin(cli_runner):
+    result = cli_runner.invoke(cli, ["evaluate", "-"], input=json.dumps({"purpose": "internal", "internal_messenger": "none", "sick_notes": "eau"}))
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["recommendation"] == {"value": "no_whatsapp", "reasons": ["R1"]}
+    assert data["summary"] == {"done": 2, "open": 0, "critical": 0, "not_applicable": 24}
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ('{"purpose": "customer", "favourite_colour": "green"}', "unknown step 'favourite_colour'"),
+        ('{"purpose": "sometimes"}', "step 'purpose': value \"sometimes\" is not allowed (allowed: customer, internal, both)"),
+        ('{"integrations": ["none", "bot"]}', "combines the exclusive option 'none'"),
+        ('{"contact_email": "nope"}', "is not an e-mail address"),
+        ('{"purpose": ', "not valid JSON"),
+        ('["purpose"]', "expected a JSON object"),
+        (b"\xff\xfe", "not valid JSON"),
+    ],
+)
+def test_evaluate_bad_input_exits_2(cli_runner, tmp_path, content, message):
+    path = tmp_path / "bad.json"
+    path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    before = sorted(p.name for p in tmp_path.iterdir())
+    result = cli_runner.invoke(cli, ["evaluate", str(path)])
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert result.stdout == ""
+    assert sorted(p.name for p in tmp_path.iterdir()) == before  # nothing written
+
+
+def test_evaluate_reports_ignored_and_missing_answers(cli_runner, tmp_path):
+    answers = {"purpose": "customer", "channel": "business_app", "provider": "bsp"}
+    result = cli_runner.invoke(cli, ["evaluate", write_answers(tmp_path, answers)])
+    assert result.exit_code == 0
+    assert "ignored answers of steps that are not asked with these answers: provider" in result.stderr
+    assert "no answer for sensitive_data" in result.stderr
+
+
+def test_init_db_create_org_and_demo(runner, app):
+    result = runner.invoke(cli, ["init-db"])
+    assert result.exit_code == 0 and "Database ready" in result.output
+    result = runner.invoke(cli, ["create-org", "baeckerei-muster", "--name", "Bäckerei Muster GmbH", "--locale", "de"])
+    assert result.exit_code == 0, result.output
+    key = result.output.strip()
+    assert len(key) >= 20
+    again = runner.invoke(cli, ["create-org", "baeckerei-muster", "--name", "Other"])
+    assert again.exit_code == 2 and "exists already" in again.output
+    bad = runner.invoke(cli, ["create-org", "Bad Slug!", "--name", "X"])
+    assert bad.exit_code == 2
+    first = runner.invoke(cli, ["demo"]).output
+    assert first == runner.invoke(cli, ["demo"]).output  # idempotent: same key
+    with app.app_context():
+        orgs = db.session().scalars(select(Organisation).order_by(Organisation.slug)).all()
+        assert [(o.slug, o.name) for o in orgs] == [("baeckerei-muster", "Bäckerei Muster GmbH"), ("demo", "Demo GmbH")]
+        assert orgs[0].embed_key == key
+
+
+@pytest.mark.postgres
+def test_init_db_and_create_org_on_postgresql(pg_url, locales_dir):
+    app = create_app({"TESTING": True, "SECRET_KEY": "test", "DATABASE_URL": pg_url, "LOCALES_DIR": str(locales_dir)})
+    runner = app.test_cli_runner()
+    assert runner.invoke(cli, ["init-db"]).exit_code == 0
+    assert runner.invoke(cli, ["init-db"]).exit_code == 0  # idempotent
+    result = runner.invoke(cli, ["create-org", "acme", "--name", "ACME Ümlaut GmbH"])
+    assert result.exit_code == 0, result.output
+    engine = create_engine(pg_url)
+    with Session(engine) as session:
+        org = session.scalar(select(Organisation))
+        assert (org.slug, org.name, org.embed_key) == ("acme", "ACME Ümlaut GmbH", result.output.strip())
+    engine.dispose()
+    with app.app_context():
+        app.extensions["db_engine"].dispose()
+
+
+def test_console_script_is_installed():
+    assert shutil.which("wa-onboarding") or (FLOW_FILE.parent.parent / ".venv" / "bin" / "wa-onboarding").exists()
+
+
+def test_readme_shows_the_current_diagram(cli_runner):
+    diagram = cli_runner.invoke(cli, ["flows", "diagram"]).stdout.rstrip("\n")
+    readme = (FLOW_FILE.parent.parent / "README.md").read_text("utf-8")
+    assert f"```mermaid\n{diagram}\n```" in readme, "run `wa-onboarding flows diagram` and paste it into the README"
+
+
+def test_readme_starts_with_the_two_commands():
+    readme = (FLOW_FILE.parent.parent / "README.md").read_text("utf-8")
+    first = readme[: readme.index("## What is here")]
+    assert "make run" in first and "make test" in first

@@ -1,0 +1,106 @@
+"""Property-based tests (hypothesis): any valid answer set, any order of back and answer."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bot.engine import DONE, FlowEngine, load_flow
+from bot.engine.conditions import CONDITIONS
+from bot.engine.lint import play
+from bot.engine.rules import effective_answers, is_asked
+from tests import contract
+from tests.conftest import FLOW_FILE
+
+ENGINE = FlowEngine(load_flow(FLOW_FILE))
+FLOW = ENGINE.flow
+PROFILE = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def value_strategy(step):
+    """Any valid value of a step."""
+    if step.kind == "choice":
+        return st.sampled_from(step.values)
+    if step.kind == "multi":
+        plain = [o.value for o in step.options if not o.exclusive]
+        exclusive = [[o.value] for o in step.options if o.exclusive]
+        return st.one_of(st.lists(st.sampled_from(plain), min_size=1, unique=True).map(lambda v: [x for x in plain if x in v]),
+                         st.sampled_from(exclusive))
+    if step.kind == "info":
+        return st.just("ok")
+    if step.validator == "email":
+        return st.one_of(st.none(), st.just("kontakt@example.de"))
+    if step.validator == "http_url":
+        return st.one_of(st.none(), st.just("https://example.de/datenschutz"))
+    return st.one_of(st.none(), st.text(min_size=1, max_size=40).filter(str.strip))
+
+
+answer_sets = st.fixed_dictionaries({step.id: value_strategy(step) for step in FLOW.steps})
+
+
+@PROFILE
+@given(answer_sets)
+def test_any_valid_answer_set_reaches_done_with_26_items(answers):
+    model, path = play(ENGINE, answers)
+    assert model.state == DONE
+    checklist = ENGINE.checklist(model.answers)
+    assert len(checklist.items) == 26
+    assert {i.id: i.status for i in checklist.items} == contract.statuses(model.answers)
+    assert (checklist.recommendation.value, list(checklist.recommendation.reasons)) == contract.recommendation(model.answers)
+    assert sum(checklist.summary.values()) == 26
+    # The engine stores exactly the answers of the asked steps (optional blanks: none).
+    assert set(model.answers) == {s for s in path if answers[s] is not None}
+
+
+@PROFILE
+@given(answer_sets, st.data())
+def test_back_then_the_same_answer_is_a_no_op(answers, data):
+    model, path = play(ENGINE, answers)
+    steps_back = data.draw(st.integers(min_value=1, max_value=len(path)))
+    for _ in range(steps_back):
+        ENGINE.back(model)
+    assert model.state == path[-steps_back]
+    before = dict(model.answers)
+    step = FLOW.step_by_id[model.state]
+    if model.state in model.answers:
+        ENGINE.answer(model, step.id, model.answers[step.id])
+    else:
+        ENGINE.skip(model, step.id)
+    assert model.answers == before
+    assert model.state == (path[-steps_back + 1] if steps_back > 1 else DONE)
+
+
+@PROFILE
+@given(st.fixed_dictionaries({}, optional={step.id: value_strategy(step) for step in FLOW.steps}))
+def test_stale_answers_never_change_which_steps_are_asked(answers):
+    """Conditions on raw answers (with stale ones) agree with the effective answers."""
+    effective = effective_answers(FLOW, answers)
+    for step in FLOW.steps:
+        assert is_asked(step, answers) == is_asked(step, effective) == contract.asked(step.id, contract.effective(answers))
+    for condition in CONDITIONS.values():
+        assert condition(answers) == condition(effective)
+
+
+@PROFILE
+@given(answer_sets, st.lists(st.sampled_from(["answer", "back", "skip", "restart", "bogus"]), max_size=60), st.data())
+def test_random_turns_never_corrupt_the_state(answers, actions, data):
+    """Any sequence of triggers leaves a state on the path and answers that are valid."""
+    model = SimpleNamespace(state=ENGINE.initial_state, answers={})
+    from bot.engine import TurnError
+    from bot.engine.values import validate_value
+
+    for action in actions:
+        before = (model.state, dict(model.answers))
+        step = FLOW.step_by_id.get(model.state)
+        try:
+            if action == "answer" and step:
+                ENGINE.answer(model, step.id, data.draw(value_strategy(step)) if step.kind != "text" else answers[step.id] or "x")
+            else:
+                ENGINE.fire(model, action, step.id if step else None)
+        except TurnError:
+            assert (model.state, model.answers) == before
+        assert model.state == DONE or is_asked(FLOW.step_by_id[model.state], model.answers)
+        for step_id, value in model.answers.items():
+            assert validate_value(FLOW.step_by_id[step_id], value) == value

@@ -1,0 +1,60 @@
+"""The start page, health, errors and headers of the Flask app."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.mark.parametrize(("lang", "heading"), [("de", "WhatsApp für Ihre Kunden, datenschutzgerecht eingerichtet"),
+                                               ("en", "WhatsApp for your customers, set up in line with the GDPR")])
+def test_start_page_in_both_languages(client, lang, heading):
+    response = client.get(f"/?lang={lang}")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert heading in html
+    assert f'<html lang="{lang}">' in html
+    assert "44" in html and "26" in html
+
+
+def test_language_follows_the_browser_then_german(client):
+    assert "Fragebögen" in client.get("/", headers={"Accept-Language": "de-DE,de;q=0.9"}).get_data(as_text=True)
+    assert "Questionnaires" in client.get("/", headers={"Accept-Language": "en-GB,en;q=0.8"}).get_data(as_text=True)
+    assert "Fragebögen" in client.get("/", headers={"Accept-Language": "fr-FR"}).get_data(as_text=True)
+
+
+def test_health_reports_flows_and_database(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    data = response.get_json()
+    assert data["status"] == "ok" and data["database"] == "ok"
+    assert data["flows"][0]["id"] == "whatsapp_gdpr" and data["flows"][0]["steps"] == 44 and data["flows"][0]["items"] == 26
+
+
+def test_api_404_is_json_and_localised(client):
+    response = client.get("/api/v1/nothing?lang=de")
+    assert response.status_code == 404
+    assert response.get_json() == {"error": {"code": "not_found", "message": "Diese Seite oder Ressource gibt es nicht."}}
+
+
+def test_page_404_is_html(client):
+    response = client.get("/nothing?lang=en")
+    assert response.status_code == 404
+    assert "This page or resource does not exist." in response.get_data(as_text=True)
+
+
+def test_security_headers_and_no_third_party_assets(client):
+    response = client.get("/")
+    assert "default-src 'self'" in response.headers["Content-Security-Policy"]
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    html = response.get_data(as_text=True)
+    assert "http://" not in html and "https://" not in html  # every asset is served by the app
+    assert client.get("/static/app.css").status_code == 200
+
+
+def test_secret_key_is_required_outside_debug(tmp_path, locales_dir, monkeypatch):
+    from bot import create_app
+
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.delenv("FLASK_SECRET_KEY", raising=False)
+    with pytest.raises(RuntimeError, match="SECRET_KEY is not set"):
+        create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite'}", "LOCALES_DIR": str(locales_dir), "SECRET_KEY": None})
