@@ -56,5 +56,6 @@ def test_secret_key_is_required_outside_debug(tmp_path, locales_dir, monkeypatch
 
     monkeypatch.delenv("SECRET_KEY", raising=False)
     monkeypatch.delenv("FLASK_SECRET_KEY", raising=False)
+    monkeypatch.setattr("bot.secret_key_file", lambda _instance: tmp_path / "no_secret_key")  # `make` may have written one
     with pytest.raises(RuntimeError, match="SECRET_KEY is not set"):
         create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite'}", "LOCALES_DIR": str(locales_dir), "SECRET_KEY": None})
