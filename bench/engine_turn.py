@@ -16,8 +16,8 @@ from types import SimpleNamespace
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.engine import DONE, FlowEngine, load_flow  # noqa: E402
-from bot.engine.lint import answer_sets, play  # noqa: E402
+from bot.engine import DONE, FlowEngine, load_flow
+from bot.engine.lint import answer_sets, play
 
 TARGET_US = 50.0
 

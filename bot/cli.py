@@ -195,7 +195,8 @@ def evaluate(answers_file: Any, fmt: str, lang: str, flow_id: str, flows_dir: st
             answers[step_id] = normalised
     effective = engine.effective_answers(answers)
     ignored = sorted(set(answers) - set(effective))
-    missing = [s for s in engine.path(effective) if s not in effective and not engine.flow.step_by_id[s].optional]
+    needs_answer = [engine.flow.step_by_id[s] for s in engine.path(effective)]
+    missing = [s.id for s in needs_answer if s.id not in effective and not s.optional and s.kind != "info"]
     if ignored:
         click.echo(f"Note: ignored answers of steps that are not asked with these answers: {', '.join(ignored)}", err=True)
     if missing:
