@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 from babel.support import Translations
 
-from .engine import Checklist, Flow, FlowEngine, Msg, Prompt, TurnError, parse_flow
+from .engine import Checklist, FlowEngine, Msg, Prompt, TurnError, parse_flow
 
 SUPPORTED_LOCALES = ("de", "en")
 DEFAULT_LOCALE = "de"
@@ -164,11 +164,6 @@ def recommendation_texts(checklist: Checklist, tr: Translations) -> dict[str, An
         "text": text(rec.text, tr),
         "reasons": [{"id": rid, "text": text(m, tr)} for rid, m in zip(rec.reasons, rec.reason_texts, strict=True)],
     }
-
-
-def flow_messages(flow: Flow) -> list[Msg]:
-    """Every translatable text of a flow (for the extractor and the linter)."""
-    return flow.messages()
 
 
 def extract_flow_yaml(fileobj: Any, keywords: Any, comment_tags: Any, options: Any) -> Iterator[tuple[int, str, tuple[str, str], list[str]]]:

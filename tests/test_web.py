@@ -59,3 +59,14 @@ def test_secret_key_is_required_outside_debug(tmp_path, locales_dir, monkeypatch
     monkeypatch.setattr("bot.secret_key_file", lambda _instance: tmp_path / "no_secret_key")  # `make` may have written one
     with pytest.raises(RuntimeError, match="SECRET_KEY is not set"):
         create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite'}", "LOCALES_DIR": str(locales_dir), "SECRET_KEY": None})
+
+
+def test_the_app_refuses_to_start_with_a_malformed_flow(tmp_path, locales_dir):
+    from bot import create_app
+    from bot.engine import FlowError
+    from tests.conftest import FLOW_FILE
+
+    text = FLOW_FILE.read_text("utf-8").replace('asked_when: "app_side"', 'asked_when: "app_sid"', 1)
+    (tmp_path / "whatsapp_gdpr.yaml").write_text(text, "utf-8")
+    with pytest.raises(FlowError, match=r"whatsapp_gdpr\.yaml: step device: asked_when names no registered condition: 'app_sid'"):
+        create_app({"TESTING": True, "FLOWS_DIR": str(tmp_path), "LOCALES_DIR": str(locales_dir)})

@@ -22,7 +22,7 @@ from typing import Any
 from transitions import Machine, MachineError
 
 from .conditions import CONDITIONS
-from .definition import DONE, Flow, Msg, Step
+from .definition import DONE, Flow, Step
 from .errors import TurnError
 from .prompt import Prompt
 from .rules import Checklist, derive_checklist, effective_answers, is_asked, recommend
@@ -215,17 +215,6 @@ class FlowEngine:
     def effective_answers(self, answers: Mapping[str, Any]) -> dict[str, Any]:
         """The answers that count (of steps on the path)."""
         return effective_answers(self.flow, answers)
-
-    def text(self, key: str) -> Msg | None:
-        """Look up a flow message by its context (for surfaces and the linter)."""
-        return self._messages().get(key)
-
-    def _messages(self) -> dict[str, Msg]:
-        cached = getattr(self, "_message_index", None)
-        if cached is None:
-            cached = {m.context: m for m in self.flow.messages()}
-            self._message_index = cached
-        return cached
 
 
 class EngineRegistry:
