@@ -13,23 +13,30 @@ from typing import Any
 import click
 from babel.messages.frontend import BaseError, CommandLineInterface
 from babel.messages.pofile import read_po, write_po
-from flask import current_app
+from flask import Flask, current_app
 from flask.cli import FlaskGroup
 from sqlalchemy import select
 
 from . import create_app
-from .config import PROJECT_ROOT
+from .config import FLOWS_DIR, PROJECT_ROOT
 from .engine import EngineRegistry, FlowError, Msg, TurnError, load_flows
 from .engine.lint import lint, mermaid
 from .i18n import LOCALES_DIR, SUPPORTED_LOCALES, CatalogMissingError, catalog
 from .store import db
 from .store.models import Organisation
 
-FLOWS_DIR = PROJECT_ROOT / "flows"
 EXIT_BAD_INPUT = 2
 
 
-@click.group(cls=FlaskGroup, create_app=create_app)
+def _create_app() -> Flask:
+    """Create the app for a command; a start-up problem becomes one clear line, not a traceback."""
+    try:
+        return create_app()
+    except (FlowError, CatalogMissingError, RuntimeError) as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app)
 def cli() -> None:
     """WA Onboarding: GDPR onboarding for WhatsApp in customer communication."""
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from .i18n import LOCALES_DIR
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+FLOWS_DIR = PROJECT_ROOT / "flows"
 
 
 def defaults(instance_path: str) -> dict[str, object]:
@@ -15,7 +16,7 @@ def defaults(instance_path: str) -> dict[str, object]:
     return {
         "DATABASE_URL": os.environ.get("DATABASE_URL") or f"sqlite:///{Path(instance_path) / 'wa_onboarding.sqlite'}",
         "SECRET_KEY": os.environ.get("SECRET_KEY"),
-        "FLOWS_DIR": str(PROJECT_ROOT / "flows"),
+        "FLOWS_DIR": str(FLOWS_DIR),
         "LOCALES_DIR": str(LOCALES_DIR),
         "DEFAULT_FLOW": "whatsapp_gdpr",
         "BABEL_DEFAULT_LOCALE": "de",

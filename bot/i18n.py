@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 from babel.support import Translations
 
-from .engine import Checklist, FlowEngine, Msg, Prompt, TurnError, parse_flow
+from .engine import Checklist, FlowEngine, Msg, Prompt, RecommendationResult, TurnError, parse_flow
 
 SUPPORTED_LOCALES = ("de", "en")
 DEFAULT_LOCALE = "de"
@@ -124,12 +124,13 @@ def prompt_dict(prompt: Prompt, tr: Translations) -> dict[str, Any]:
     }
     if prompt.recommendation is not None:
         rec = prompt.recommendation
+        words = recommendation_texts(rec, tr)
         out["recommendation"] = {
             "value": rec.value,
             "reasons": list(rec.reasons),
-            "title": text(rec.title, tr),
-            "text": text(rec.text, tr),
-            "reason_texts": [text(m, tr) for m in rec.reason_texts],
+            "title": words["title"],
+            "text": words["text"],
+            "reason_texts": [r["text"] for r in words["reasons"]],
         }
     if prompt.checklist is not None:
         out["summary"] = prompt.checklist.summary
@@ -156,9 +157,8 @@ def checklist_dict(checklist: Checklist, tr: Translations) -> dict[str, Any]:
     }
 
 
-def recommendation_texts(checklist: Checklist, tr: Translations) -> dict[str, Any]:
+def recommendation_texts(rec: RecommendationResult, tr: Translations) -> dict[str, Any]:
     """The recommendation in plain words: title, explanation and reason texts."""
-    rec = checklist.recommendation
     return {
         "title": text(rec.title, tr),
         "text": text(rec.text, tr),

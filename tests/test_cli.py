@@ -190,3 +190,12 @@ def test_readme_starts_with_the_two_commands():
     readme = (FLOW_FILE.parent.parent / "README.md").read_text("utf-8")
     first = readme[: readme.index("## What is here")]
     assert "make run" in first and "make test" in first
+
+
+def test_a_malformed_flow_stops_the_command_with_one_clear_line(cli_runner, tmp_path, locales_dir):
+    text = FLOW_FILE.read_text("utf-8").replace('asked_when: "app_side"', 'asked_when: "app_sid"', 1)
+    (tmp_path / "whatsapp_gdpr.yaml").write_text(text, "utf-8")
+    env = {"FLASK_FLOWS_DIR": str(tmp_path), "FLASK_LOCALES_DIR": str(locales_dir), "SECRET_KEY": "test"}
+    result = cli_runner.invoke(cli, ["init-db"], env=env)
+    assert result.exit_code == 1
+    assert result.output.strip() == "Error: whatsapp_gdpr.yaml: step device: asked_when names no registered condition: 'app_sid'"

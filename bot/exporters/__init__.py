@@ -34,4 +34,4 @@ def build_report(flow: Flow, checklist: Checklist, tr: Translations, locale: str
     """Localise a checklist into a Report; `context` adds e.g. org and assessment."""
     data = {**context, **checklist_dict(checklist, tr)}
     labels = {status: tr.gettext(label) for status, label in STATUS_LABELS.items()}
-    return Report(locale, text(flow.title, tr) or flow.id, data, recommendation_texts(checklist, tr), labels, tr)
+    return Report(locale, text(flow.title, tr) or flow.id, data, recommendation_texts(checklist.recommendation, tr), labels, tr)
