@@ -33,12 +33,15 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     i18n.check_catalogs(app.config["LOCALES_DIR"])
 
     from .store import db
-    from .web import babel, errors, main
+    from .web import api, babel, errors, main, manager_api, openapi
 
     db.init_app(app)
     babel.init_app(app)
     errors.init_app(app)
     app.register_blueprint(main.bp)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(manager_api.bp)
+    app.register_blueprint(openapi.bp)
     return app
 
 

@@ -8,7 +8,7 @@ import shutil
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 from babel.messages.frontend import BaseError, CommandLineInterface
@@ -22,8 +22,8 @@ from .config import FLOWS_DIR, PROJECT_ROOT
 from .engine import EngineRegistry, FlowError, Msg, TurnError, load_flows
 from .engine.lint import lint, mermaid
 from .i18n import LOCALES_DIR, SUPPORTED_LOCALES, CatalogMissingError, catalog
-from .store import db
-from .store.models import Organisation
+from .store import db, managers
+from .store.models import ROLES, Organisation
 
 EXIT_BAD_INPUT = 2
 
@@ -69,16 +69,82 @@ def create_org(slug: str, name: str, locale: str) -> None:
     click.echo(org.embed_key)
 
 
+@cli.command("create-manager")
+@click.argument("email")
+@click.option("--org", "org_slugs", multiple=True, required=True, help="Slug of an organisation the manager belongs to (repeatable).")
+@click.option("--role", type=click.Choice(ROLES), default="member", show_default=True, help="admin: sees every organisation.")
+@click.option("--password-stdin", is_flag=True, help="Read a password for the manager area from the first line of standard input.")
+def create_manager_command(email: str, org_slugs: tuple[str, ...], role: str, password_stdin: bool) -> None:
+    """Create a manager and print their API token (shown once, stored hashed)."""
+    session = db.session()
+    if "@" not in email or len(email) > 254:
+        raise click.UsageError("EMAIL must be an e-mail address.")
+    organisations = [_organisation(slug) for slug in org_slugs]
+    password = None
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+        if len(password) < 10:
+            _bad_input("the password must have at least 10 characters")
+    try:
+        _manager, token = managers.create_manager(session, email, organisations, password=password, role=role)
+    except managers.ManagerExistsError:
+        _bad_input(f"a manager {managers.normalise_email(email)!r} exists already (add-member adds an organisation, rotate-token makes a new token)")
+    click.echo(token)
+
+
+@cli.command("add-member")
+@click.argument("email")
+@click.option("--org", "org_slug", required=True, help="Slug of the organisation.")
+def add_member(email: str, org_slug: str) -> None:
+    """Let an existing manager see one more organisation."""
+    session = db.session()
+    manager = managers.manager_by_email(session, email)
+    if manager is None:
+        _bad_input(f"no manager {managers.normalise_email(email)!r}")
+    added = managers.add_membership(session, manager, _organisation(org_slug))
+    click.echo(f"{manager.email} {'now belongs' if added else 'already belongs'} to {org_slug}")
+
+
+@cli.command("rotate-token")
+@click.argument("email")
+def rotate_token(email: str) -> None:
+    """Replace a manager's API token and print the new one (the old one stops working)."""
+    session = db.session()
+    manager = managers.manager_by_email(session, email)
+    if manager is None:
+        _bad_input(f"no manager {managers.normalise_email(email)!r}")
+    click.echo(managers.rotate_token(session, manager))
+
+
+def _organisation(slug: str) -> Organisation:
+    organisation = db.session().scalar(select(Organisation).where(Organisation.slug == slug))
+    if organisation is None:
+        _bad_input(f"no organisation {slug!r} (create it with create-org)")
+    return organisation
+
+
+DEMO_MANAGER = "demo@example.org"
+
+
 @cli.command("demo")
 def demo() -> None:
-    """Create the demo organisation if it is missing; print its embed key."""
+    """Create the demo organisation and its manager if missing; print the embed key and a fresh manager token.
+
+    The token is stored hashed, so each call makes a new one for the demo manager.
+    """
     session = db.session()
     org = session.scalar(select(Organisation).where(Organisation.slug == "demo"))
     if org is None:
         org = Organisation(slug="demo", name="Demo GmbH", locale="de")
         session.add(org)
         session.commit()
+    manager = managers.manager_by_email(session, DEMO_MANAGER)
+    if manager is None:
+        manager, token = managers.create_manager(session, DEMO_MANAGER, [org])
+    else:
+        token = managers.rotate_token(session, manager)
     click.echo(f"Demo organisation 'demo' ({org.name}), embed key: {org.embed_key}")
+    click.echo(f"Demo manager {DEMO_MANAGER}, API token: {token}")
 
 
 def _safe_url(url: str) -> str:
@@ -238,7 +304,7 @@ def _describe(step_id: str, exc: TurnError, value: Any) -> str:
     return message
 
 
-def _bad_input(message: str) -> None:
+def _bad_input(message: str) -> NoReturn:
     click.echo(f"Error: {message}", err=True)
     sys.exit(EXIT_BAD_INPUT)
 

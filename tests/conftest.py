@@ -118,3 +118,51 @@ def pg_url(pg_server):
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def pg_session_url(pg_server):
+    """One fresh PostgreSQL database for the whole test session, with the schema applied; dropped at the end."""
+    from sqlalchemy import create_engine, text
+
+    name = f"wa_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(pg_server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = pg_server.rsplit("/", 1)[0] + f"/{name}"
+    try:
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+_PG_SCHEMA_READY: set[str] = set()
+
+
+def _fresh_app(url: str, locales_dir: Path, **config):
+    from bot.store import db
+
+    app = create_app({"TESTING": True, "SECRET_KEY": "test", "DATABASE_URL": url, "LOCALES_DIR": str(locales_dir), **config})
+    if url.startswith("postgresql"):
+        if url not in _PG_SCHEMA_READY:
+            db.upgrade(app)
+            _PG_SCHEMA_READY.add(url)
+        from sqlalchemy import text
+
+        # A clean slate for each test in the session's database (faster than a database per test).
+        with app.extensions["db_engine"].begin() as conn:
+            conn.execute(text("TRUNCATE answer_revision, assessment, membership, manager, organisation RESTART IDENTITY CASCADE"))
+    else:
+        db.upgrade(app)
+    return app
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def backend_app(request, tmp_path, locales_dir):
+    """An app on SQLite (a fresh file) and, as a second run, on PostgreSQL (a clean session database)."""
+    url = request.getfixturevalue("pg_session_url") if request.param == "postgres" else f"sqlite:///{tmp_path / 'test.sqlite'}"
+    app = _fresh_app(url, locales_dir)
+    yield app
+    app.extensions["db_engine"].dispose()

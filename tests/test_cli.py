@@ -151,8 +151,10 @@ def test_init_db_create_org_and_demo(runner, app):
     assert again.exit_code == 2 and "exists already" in again.output
     bad = runner.invoke(cli, ["create-org", "Bad Slug!", "--name", "X"])
     assert bad.exit_code == 2
-    first = runner.invoke(cli, ["demo"]).output
-    assert first == runner.invoke(cli, ["demo"]).output  # idempotent: same key
+    first = runner.invoke(cli, ["demo"]).output.splitlines()
+    second = runner.invoke(cli, ["demo"]).output.splitlines()
+    assert first[0] == second[0] and "embed key: " in first[0]  # idempotent: same organisation and key
+    assert first[1] != second[1] and "API token: wam_" in first[1]  # a fresh manager token each time (stored hashed)
     with app.app_context():
         orgs = db.session().scalars(select(Organisation).order_by(Organisation.slug)).all()
         assert [(o.slug, o.name) for o in orgs] == [("baeckerei-muster", "Bäckerei Muster GmbH"), ("demo", "Demo GmbH")]
@@ -199,3 +201,80 @@ def test_a_malformed_flow_stops_the_command_with_one_clear_line(cli_runner, tmp_
     result = cli_runner.invoke(cli, ["init-db"], env=env)
     assert result.exit_code == 1
     assert result.output.strip() == "Error: whatsapp_gdpr.yaml: step device: asked_when names no registered condition: 'app_sid'"
+
+
+def _invoke(runner, *args, input=None):
+    return runner.invoke(cli, list(args), input=input)
+
+
+def test_create_manager_prints_a_token_once_and_stores_its_hash(runner, app):
+    from bot.store.managers import check_password, manager_by_email, manager_by_token
+
+    assert _invoke(runner, "create-org", "acme", "--name", "ACME").exit_code == 0
+    result = _invoke(runner, "create-manager", "Anna@ACME.example", "--org", "acme", "--password-stdin", input="correct horse battery\n")
+    assert result.exit_code == 0, result.output
+    token = result.output.strip()
+    assert token.startswith("wam_") and len(token) > 40
+    with app.app_context():
+        session = db.session()
+        manager = manager_by_email(session, "anna@acme.example")
+        assert manager.email == "anna@acme.example" and manager.role == "member"
+        assert token not in (manager.api_token_hash or "") and len(manager.api_token_hash) == 64
+        assert manager_by_token(session, token).id == manager.id
+        assert check_password(manager, "correct horse battery") and not check_password(manager, "wrong")
+        assert "correct horse" not in manager.password_hash
+    client = app.test_client()
+    response = client.get("/api/v1/orgs", headers={"Authorization": f"Bearer {token}"})
+    assert response.get_json() == {"organisations": [{"slug": "acme", "name": "ACME", "locale": "de"}]}
+
+
+@pytest.mark.parametrize(
+    ("args", "stdin", "message"),
+    [
+        (("create-manager", "x@acme.example", "--org", "nope"), None, "no organisation 'nope'"),
+        (("create-manager", "not-an-address", "--org", "acme"), None, "EMAIL must be an e-mail address"),
+        (("create-manager", "x@acme.example", "--org", "acme", "--password-stdin"), "short\n", "at least 10 characters"),
+        (("create-manager", "anna@acme.example", "--org", "acme"), None, "exists already"),
+        (("add-member", "nobody@acme.example", "--org", "acme"), None, "no manager"),
+        (("rotate-token", "nobody@acme.example"), None, "no manager"),
+    ],
+)
+def test_manager_commands_refuse_bad_input(runner, app, args, stdin, message):
+    _invoke(runner, "create-org", "acme", "--name", "ACME")
+    _invoke(runner, "create-manager", "anna@acme.example", "--org", "acme")
+    result = _invoke(runner, *args, input=stdin)
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+
+
+def test_add_member_and_rotate_token(runner, app):
+    _invoke(runner, "create-org", "acme", "--name", "ACME")
+    _invoke(runner, "create-org", "beta", "--name", "Beta")
+    old = _invoke(runner, "create-manager", "consultant@example.de", "--org", "acme").output.strip()
+    assert "now belongs to beta" in _invoke(runner, "add-member", "consultant@example.de", "--org", "beta").output
+    assert "already belongs to beta" in _invoke(runner, "add-member", "consultant@example.de", "--org", "beta").output
+    client = app.test_client()
+    listed = client.get("/api/v1/orgs", headers={"Authorization": f"Bearer {old}"}).get_json()["organisations"]
+    assert [o["slug"] for o in listed] == ["acme", "beta"]
+    new = _invoke(runner, "rotate-token", "consultant@example.de").output.strip()
+    assert new != old
+    assert client.get("/api/v1/orgs", headers={"Authorization": f"Bearer {old}"}).status_code == 401
+    assert client.get("/api/v1/orgs", headers={"Authorization": f"Bearer {new}"}).status_code == 200
+
+
+def test_admin_role_sees_every_organisation(runner, app):
+    _invoke(runner, "create-org", "acme", "--name", "ACME")
+    _invoke(runner, "create-org", "beta", "--name", "Beta")
+    token = _invoke(runner, "create-manager", "root@example.de", "--org", "acme", "--role", "admin").output.strip()
+    listed = app.test_client().get("/api/v1/orgs", headers={"Authorization": f"Bearer {token}"}).get_json()["organisations"]
+    assert [o["slug"] for o in listed] == ["acme", "beta"]
+
+
+def test_demo_token_reads_the_demo_checklist_endpoint(runner, app):
+    lines = _invoke(runner, "demo").output.splitlines()
+    key = lines[0].rsplit(" ", 1)[1]
+    token = lines[1].rsplit(" ", 1)[1]
+    client = app.test_client()
+    assert client.post("/api/v1/assessments", json={"embed_key": key}).status_code == 201
+    response = client.get("/api/v1/orgs/demo/history", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 200 and len(response.get_json()["assessments"]) == 1

@@ -218,12 +218,16 @@ class _Reader:
         return raw
 
 
+# libyaml's safe loader when PyYAML has it: the same result, about ten times faster to start up.
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def load_flow(path: str | Path) -> Flow:
     """Load and validate one flow file; raise FlowError naming the problem."""
     path = Path(path)
     data = path.read_bytes()
     try:
-        raw = yaml.safe_load(data)
+        raw = yaml.load(data, Loader=_YAML_LOADER)  # a safe loader (C or Python)
     except yaml.YAMLError as exc:
         raise FlowError(path.name, "", f"not valid YAML: {exc}") from exc
     return parse_flow(raw, source=path.name, digest=hashlib.sha256(data).hexdigest()[:16])

@@ -1,12 +1,20 @@
-"""Typed SQLAlchemy 2.x models."""
+"""Typed SQLAlchemy 2.x models: organisations, managers, assessments and answer revisions."""
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import DateTime, String
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+ROLES = ("member", "admin")
+CHANNELS = ("api", "widget", "wizard", "cli")
+ACTIONS = ("answer", "skip", "back", "restart")
 
 
 def utcnow() -> datetime:
@@ -14,13 +22,57 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def _random_key(nbytes: int) -> str:
+    """A URL-safe random key that does not start with "-" (it would read as an option on a command line)."""
+    while True:
+        key = secrets.token_urlsafe(nbytes)
+        if not key.startswith("-"):
+            return key
+
+
 def new_embed_key() -> str:
-    """A random public embed key for an organisation's widget and wizard link."""
-    return secrets.token_urlsafe(18)
+    """A random public embed key (144 bits) for an organisation's widget and wizard link."""
+    return _random_key(18)
+
+
+def new_assessment_token() -> str:
+    """A random assessment token (192 bits): the capability the widget and wizard hold."""
+    return _random_key(24)
+
+
+def new_api_token() -> str:
+    """A random manager API token (256 bits); only its hash is stored."""
+    return "wam_" + secrets.token_urlsafe(32)
+
+
+def hash_token(token: str) -> str:
+    """The stored form of an API token: SHA-256 suffices for 256 random bits (no salt or stretching needed)."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC timestamp on every database (SQLite keeps no offset, so add it back)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Store UTC; naive values are taken as UTC."""
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Read back as an aware UTC datetime."""
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 class Base(DeclarativeBase):
     """Base class of all models."""
+
+    type_annotation_map = {datetime: UtcDateTime(), dict[str, Any]: JSON}  # noqa: RUF012 (SQLAlchemy's declarative convention)
 
 
 class Organisation(Base):
@@ -33,4 +85,96 @@ class Organisation(Base):
     name: Mapped[str] = mapped_column(String(200))
     locale: Mapped[str] = mapped_column(String(5), default="de")
     embed_key: Mapped[str] = mapped_column(String(64), unique=True, default=new_embed_key)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    memberships: Mapped[list[Membership]] = relationship(back_populates="organisation", cascade="all, delete-orphan", passive_deletes=True)
+
+
+class Manager(Base):
+    """A person who reads (and exports) the checklists of the organisations they belong to."""
+
+    __tablename__ = "manager"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    api_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(16), default="member")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    memberships: Mapped[list[Membership]] = relationship(back_populates="manager", cascade="all, delete-orphan", passive_deletes=True)
+
+    @property
+    def is_admin(self) -> bool:
+        """Admins see every organisation."""
+        return self.role == "admin"
+
+
+class Membership(Base):
+    """A manager belongs to an organisation."""
+
+    __tablename__ = "membership"
+
+    manager_id: Mapped[int] = mapped_column(ForeignKey("manager.id", ondelete="CASCADE"), primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id", ondelete="CASCADE"), primary_key=True, index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    manager: Mapped[Manager] = relationship(back_populates="memberships")
+    organisation: Mapped[Organisation] = relationship(back_populates="memberships")
+
+
+class Assessment(Base):
+    """One run of a flow for one organisation: the persisted conversation.
+
+    `state` and `answers` are what the engine reads and writes. `version` is the
+    optimistic lock: every turn updates the row `WHERE version = <read>`, so of two
+    concurrent turns exactly one commits and the other gets 409. When the flow
+    reaches "done", the effective answers are copied to `completed_answers`, so the
+    checklist stays the last completed one even while someone goes back to edit.
+    """
+
+    __tablename__ = "assessment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id", ondelete="CASCADE"))
+    token: Mapped[str] = mapped_column(String(64), unique=True, default=new_assessment_token)
+    flow_id: Mapped[str] = mapped_column(String(64))
+    flow_version: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(64))
+    answers: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    locale: Mapped[str] = mapped_column(String(5))
+    channel: Mapped[str] = mapped_column(String(16), default="api")
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    completed_at: Mapped[datetime | None] = mapped_column()
+    completed_answers: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+    organisation: Mapped[Organisation] = relationship()
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 (SQLAlchemy's declarative convention)
+    __table_args__ = (
+        Index("ix_assessment_org_completed", "organisation_id", "completed_at"),
+        Index("ix_assessment_org_updated", "organisation_id", "updated_at"),
+    )
+
+
+class AnswerRevision(Base):
+    """One accepted turn of an assessment, append-only: never updated, never deleted with a turn.
+
+    `seq` is the assessment's version after the turn; (assessment, seq) is unique,
+    so a race can never record the same turn twice.
+    """
+
+    __tablename__ = "answer_revision"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assessment_id: Mapped[int] = mapped_column(ForeignKey("assessment.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(16))
+    step: Mapped[str] = mapped_column(String(64))
+    value: Mapped[Any] = mapped_column(JSON, nullable=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (UniqueConstraint("assessment_id", "seq", name="uq_answer_revision_seq"),)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext
 from werkzeug.exceptions import HTTPException
@@ -10,6 +12,7 @@ from ..i18n import N_
 
 HTTP_MESSAGES = {
     400: N_("The request could not be understood."),
+    401: N_("Please sign in: send your API token as \"Authorization: Bearer <token>\"."),
     404: N_("This page or resource does not exist."),
     405: N_("This method is not allowed here."),
     413: N_("The request is too large (at most 64 KiB)."),
@@ -18,22 +21,64 @@ HTTP_MESSAGES = {
     500: N_("Something went wrong on our side. Your answers are safe; please try again."),
 }
 
+FLOW_UNAVAILABLE = N_("This assessment uses a version of the questionnaire that is no longer available.")
+
+# Stable error codes of the JSON API, by HTTP status (the specific ones are raised as ApiError).
+HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "body_too_large",
+    415: "unsupported_media_type",
+    429: "too_many_requests",
+    500: "server_error",
+}
+
+
+class ApiError(Exception):
+    """A refused API request: HTTP status, stable code, localised message, extra fields.
+
+    `details` go inside the error object (e.g. `step`, `allowed`); `extra` beside it
+    at the top level (e.g. the current `prompt` of a 409).
+    """
+
+    def __init__(self, status: int, code: str, message: str, details: dict[str, Any] | None = None, **extra: Any) -> None:
+        """Keep the parts of the error response."""
+        super().__init__(f"{status} {code}: {message}")
+        self.status = status
+        self.code = code
+        self.message = message
+        self.details = details or {}
+        self.extra = extra
+
 
 def wants_json() -> bool:
     """API paths and JSON clients get JSON errors."""
     return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
 
 
-def handle_http_error(exc: HTTPException) -> tuple[object, int]:
+def handle_api_error(exc: ApiError) -> tuple[object, int, dict[str, str]]:
+    """Render an ApiError as JSON."""
+    headers = {"WWW-Authenticate": 'Bearer realm="wa-onboarding"'} if exc.status == 401 else {}
+    return jsonify(error={"code": exc.code, "message": exc.message, **exc.details}, **exc.extra), exc.status, headers
+
+
+def handle_http_error(exc: HTTPException) -> Any:
     """Render an HTTP error as localised JSON or as a page."""
     status = exc.code or 500
     message = gettext(HTTP_MESSAGES.get(status, HTTP_MESSAGES[500 if status >= 500 else 400]))
-    code = (exc.name or "error").lower().replace(" ", "_")
     if wants_json():
-        return jsonify(error={"code": code, "message": message}), status
+        response = jsonify(error={"code": HTTP_CODES.get(status, "error"), "message": message})
+        response.status_code = status
+        for name, value in exc.get_headers():
+            if name.lower() not in ("content-type", "content-length"):
+                response.headers[name] = value
+        return response
     return render_template("error.html", status=status, message=message), status
 
 
 def init_app(app: Flask) -> None:
     """Register the handlers."""
+    app.register_error_handler(ApiError, handle_api_error)
     app.register_error_handler(HTTPException, handle_http_error)

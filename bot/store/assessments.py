@@ -1,0 +1,159 @@
+"""Load and save assessments: one turn is one transaction, guarded by a version counter.
+
+A turn reads the assessment row, runs the engine on a detached copy of its state
+and answers (so a refused turn touches nothing), then updates the row
+`WHERE version = <read>` and appends one answer revision, in one commit. If another
+writer committed in between, the update matches no row and the turn raises
+`StaleAssessmentError`: the caller answers 409 with the current prompt. Nothing lives in
+process memory, so any number of workers or hosts can share one database.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from ..engine import DONE, EngineRegistry, FlowEngine, TurnError
+from .models import AnswerRevision, Assessment, Organisation, utcnow
+
+
+class StaleAssessmentError(Exception):
+    """Another writer changed the assessment since it was read (the loser of a race)."""
+
+
+class FlowVersionMissingError(LookupError):
+    """The assessment's flow version is no longer loaded (keep old flow files in flows/)."""
+
+
+@dataclass
+class TurnModel:
+    """The detached state the engine works on: a step id and the answers."""
+
+    state: str
+    answers: dict[str, Any]
+
+
+def organisation_by_embed_key(session: Session, embed_key: str) -> Organisation | None:
+    """The organisation with this public embed key, if any."""
+    return session.scalar(select(Organisation).where(Organisation.embed_key == embed_key))
+
+
+def assessment_by_token(session: Session, token: str) -> Assessment | None:
+    """The assessment with this token, if any."""
+    return session.scalar(select(Assessment).where(Assessment.token == token))
+
+
+def engine_for(registry: EngineRegistry, assessment: Assessment) -> FlowEngine:
+    """The engine of the assessment's own flow version."""
+    try:
+        return registry.get(assessment.flow_id, assessment.flow_version)
+    except KeyError as exc:
+        raise FlowVersionMissingError(f"{assessment.flow_id} v{assessment.flow_version}") from exc
+
+
+def start(session: Session, engine: FlowEngine, organisation: Organisation, locale: str, channel: str) -> Assessment:
+    """Create and commit a new assessment at the flow's first step."""
+    assessment = Assessment(
+        organisation_id=organisation.id,
+        flow_id=engine.flow.id,
+        flow_version=engine.flow.version,
+        state=engine.initial_state,
+        answers={},
+        locale=locale,
+        channel=channel,
+    )
+    session.add(assessment)
+    session.commit()
+    return assessment
+
+
+def take_turn(session: Session, engine: FlowEngine, assessment: Assessment, action: str, channel: str, step: str | None = None, value: Any = None) -> None:
+    """Apply one turn (answer, skip, back or restart) and commit it with its revision.
+
+    Raises TurnError (refused: nothing changed) or StaleAssessmentError (a concurrent writer won:
+    nothing changed; reload to get the current state).
+    """
+    model = TurnModel(assessment.state, dict(assessment.answers))
+    if action == "answer" and value is None:
+        action = "skip"  # no value (null) skips an optional step; a required one asks for an answer
+        try:
+            engine.fire(model, action, step=step)
+        except TurnError as exc:
+            if exc.code != "not_optional":
+                raise
+            raise TurnError("value_required", step) from exc
+    else:
+        engine.fire(model, action, step=step, value=value)
+    if action == "answer" and model.answers.get(step) is None:
+        action = "skip"  # a blank text on an optional step counts as skipped
+    now = utcnow()
+    revision = AnswerRevision(
+        assessment_id=assessment.id,
+        seq=assessment.version + 1,
+        action=action,
+        step=step if action in ("answer", "skip") else assessment.state,
+        value=model.answers.get(step) if action == "answer" else None,
+        channel=channel,
+        created_at=now,
+    )
+    assessment.state = model.state
+    assessment.answers = model.answers
+    assessment.updated_at = now
+    if model.state == DONE:
+        assessment.completed_at = now
+        assessment.completed_answers = engine.effective_answers(model.answers)
+    session.add(revision)
+    try:
+        session.commit()
+    except (StaleDataError, IntegrityError) as exc:
+        session.rollback()
+        raise StaleAssessmentError(assessment.token) from exc
+
+
+def reload(session: Session, assessment: Assessment) -> Assessment:
+    """Read the assessment again from the database (after a StaleAssessmentError)."""
+    session.expire(assessment)
+    session.refresh(assessment)
+    return assessment
+
+
+def set_locale(session: Session, assessment: Assessment, locale: str) -> None:
+    """Change the assessment's language; not a turn, so no version check and no revision."""
+    session.execute(update(Assessment).where(Assessment.id == assessment.id).values(locale=locale))
+    session.commit()
+    session.refresh(assessment)
+
+
+def latest_completed(session: Session, organisation: Organisation) -> Assessment | None:
+    """The organisation's most recently completed assessment, if any."""
+    query = (
+        select(Assessment)
+        .where(Assessment.organisation_id == organisation.id, Assessment.completed_at.is_not(None))
+        .order_by(Assessment.completed_at.desc(), Assessment.id.desc())
+        .limit(1)
+    )
+    return session.scalar(query)
+
+
+def history(session: Session, organisation: Organisation, limit: int) -> tuple[list[Assessment], list[AnswerRevision]]:
+    """The organisation's assessments and answer revisions, newest first (at most `limit` each)."""
+    assessments = list(
+        session.scalars(
+            select(Assessment).where(Assessment.organisation_id == organisation.id).order_by(Assessment.created_at.desc(), Assessment.id.desc()).limit(limit)
+        )
+    )
+    revisions = list(
+        session.scalars(
+            select(AnswerRevision)
+            .join(Assessment, Assessment.id == AnswerRevision.assessment_id)
+            .where(Assessment.organisation_id == organisation.id)
+            .order_by(AnswerRevision.created_at.desc(), AnswerRevision.id.desc())
+            .limit(limit)
+        )
+    )
+    return assessments, revisions

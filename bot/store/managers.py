@@ -1,0 +1,87 @@
+"""Managers: creation, API tokens (stored hashed), and which organisations they may see."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from .models import ROLES, Manager, Membership, Organisation, hash_token, new_api_token
+
+
+class ManagerExistsError(ValueError):
+    """A manager with this e-mail address exists already."""
+
+
+def normalise_email(email: str) -> str:
+    """E-mail addresses are compared case-insensitively."""
+    return email.strip().lower()
+
+
+def manager_by_email(session: Session, email: str) -> Manager | None:
+    """The manager with this e-mail address, if any."""
+    return session.scalar(select(Manager).where(Manager.email == normalise_email(email)))
+
+
+def create_manager(session: Session, email: str, organisations: list[Organisation], password: str | None = None, role: str = "member") -> tuple[Manager, str]:
+    """Create a manager who belongs to `organisations`; return it and its API token (shown once)."""
+    if role not in ROLES:
+        raise ValueError(f"role must be one of {', '.join(ROLES)}")
+    if manager_by_email(session, email) is not None:
+        raise ManagerExistsError(normalise_email(email))
+    token = new_api_token()
+    manager = Manager(
+        email=normalise_email(email),
+        password_hash=generate_password_hash(password) if password else None,
+        api_token_hash=hash_token(token),
+        role=role,
+    )
+    manager.memberships = [Membership(organisation=org) for org in organisations]
+    session.add(manager)
+    session.commit()
+    return manager, token
+
+
+def add_membership(session: Session, manager: Manager, organisation: Organisation) -> bool:
+    """Let a manager see one more organisation; False when they already do."""
+    if any(m.organisation_id == organisation.id for m in manager.memberships):
+        return False
+    manager.memberships.append(Membership(organisation=organisation))
+    session.commit()
+    return True
+
+
+def rotate_token(session: Session, manager: Manager) -> str:
+    """Replace a manager's API token (the old one stops working); return the new one."""
+    token = new_api_token()
+    manager.api_token_hash = hash_token(token)
+    session.commit()
+    return token
+
+
+def manager_by_token(session: Session, token: str) -> Manager | None:
+    """The manager whose API token this is, if any (compared by hash)."""
+    if not token:
+        return None
+    return session.scalar(select(Manager).where(Manager.api_token_hash == hash_token(token)))
+
+
+def check_password(manager: Manager, password: str) -> bool:
+    """Whether `password` is the manager's password (False when none is set)."""
+    return bool(manager.password_hash) and check_password_hash(manager.password_hash or "", password)
+
+
+def visible_organisation(session: Session, manager: Manager, slug: str) -> Organisation | None:
+    """The organisation `slug` if the manager may see it (member or admin), else None."""
+    query = select(Organisation).where(Organisation.slug == slug)
+    if not manager.is_admin:
+        query = query.join(Membership, Membership.organisation_id == Organisation.id).where(Membership.manager_id == manager.id)
+    return session.scalar(query)
+
+
+def visible_organisations(session: Session, manager: Manager) -> list[Organisation]:
+    """All organisations the manager may see, by slug."""
+    query = select(Organisation).order_by(Organisation.slug)
+    if not manager.is_admin:
+        query = query.join(Membership, Membership.organisation_id == Organisation.id).where(Membership.manager_id == manager.id)
+    return list(session.scalars(query))

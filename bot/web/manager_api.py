@@ -1,0 +1,156 @@
+"""The manager API: checklists and history of the organisations a manager belongs to.
+
+Authorised by `Authorization: Bearer <api token>`. A missing or unknown token is
+401; an organisation the manager does not belong to is 404, exactly like one that
+does not exist, so slugs cannot be probed. Assessment tokens are never listed here:
+they are the respondents' capabilities.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, g, jsonify, request
+from flask_babel import gettext
+
+from .. import engines
+from ..exporters import build_report
+from ..i18n import N_, catalog, normalise_locale
+from ..store import assessments as store
+from ..store.db import session
+from ..store.managers import manager_by_token, visible_organisation, visible_organisations
+from ..store.models import Assessment, Manager, Organisation
+from .errors import FLOW_UNAVAILABLE, HTTP_MESSAGES, ApiError
+
+bp = Blueprint("manager_api", __name__, url_prefix="/api/v1/orgs")
+
+HISTORY_LIMIT = 200
+HISTORY_MAX = 1000
+NO_CHECKLIST = N_("No assessment of this organisation has been completed yet.")
+BAD_LIMIT = N_("\"limit\" must be a whole number from 1 to %(max)s.")
+
+
+@bp.before_request
+def authenticate() -> None:
+    """Every manager endpoint needs a valid API token (401 otherwise)."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    manager = manager_by_token(session(), token.strip()) if scheme.lower() == "bearer" and len(token) < 256 else None
+    if manager is None:
+        raise ApiError(401, "unauthorized", gettext(HTTP_MESSAGES[401]))
+    g.manager = manager
+
+
+@bp.after_request
+def no_store(response):
+    """Checklists and histories are confidential: never cache them."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def current_manager() -> Manager:
+    """The manager authenticated for this request."""
+    return g.manager
+
+
+def _organisation(slug: str) -> Organisation:
+    organisation = visible_organisation(session(), current_manager(), slug) if len(slug) <= 64 else None
+    if organisation is None:
+        raise ApiError(404, "not_found", gettext(HTTP_MESSAGES[404]))
+    return organisation
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _org_ref(organisation: Organisation) -> dict[str, str]:
+    return {"slug": organisation.slug, "name": organisation.name}
+
+
+@bp.get("")
+def list_organisations():
+    """The organisations this manager may see."""
+    organisations = visible_organisations(session(), current_manager())
+    return jsonify(organisations=[{**_org_ref(o), "locale": o.locale} for o in organisations])
+
+
+def checklist_data(organisation: Organisation, assessment: Assessment, locale: str) -> dict[str, Any]:
+    """The checklist object of the contract for a completed assessment, in `locale`."""
+    engine = store.engine_for(engines(current_app), assessment)
+    tr = catalog(locale, current_app.config["LOCALES_DIR"])
+    checklist = engine.checklist(assessment.completed_answers or {})
+    context = {
+        "org": _org_ref(organisation),
+        "assessment": {
+            "id": assessment.id,
+            "started_at": _iso(assessment.created_at),
+            "completed_at": _iso(assessment.completed_at),
+            "flow": assessment.flow_id,
+            "version": assessment.flow_version,
+            "locale": assessment.locale,
+        },
+    }
+    return build_report(engine.flow, checklist, tr, locale, **context).data
+
+
+@bp.get("/<slug>/checklist")
+def checklist(slug: str):
+    """The recommendation and checklist of the latest completed assessment (`?lang=de|en`)."""
+    organisation = _organisation(slug)
+    assessment = store.latest_completed(session(), organisation)
+    if assessment is None:
+        raise ApiError(404, "no_completed_assessment", gettext(NO_CHECKLIST))
+    locale = normalise_locale(request.args.get("lang")) or organisation.locale
+    try:
+        return jsonify(checklist_data(organisation, assessment, locale))
+    except store.FlowVersionMissingError as exc:
+        raise ApiError(409, "flow_unavailable", gettext(FLOW_UNAVAILABLE)) from exc
+
+
+@bp.get("/<slug>/history")
+def history(slug: str):
+    """Assessments and answer revisions, newest first (`?limit=`, default 200, at most 1000)."""
+    organisation = _organisation(slug)
+    raw_limit = request.args.get("limit", str(HISTORY_LIMIT))
+    if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= HISTORY_MAX:
+        raise ApiError(400, "invalid_limit", gettext(BAD_LIMIT) % {"max": HISTORY_MAX})
+    assessments, revisions = store.history(session(), organisation, int(raw_limit))
+    registry = engines(current_app)
+
+    def progress(assessment: Assessment) -> dict[str, int] | None:
+        try:
+            prompt = store.engine_for(registry, assessment).prompt(assessment)
+        except store.FlowVersionMissingError:
+            return None
+        return {"answered": prompt.answered, "total": prompt.total}
+
+    return jsonify(
+        org=_org_ref(organisation),
+        assessments=[
+            {
+                "id": a.id,
+                "flow": a.flow_id,
+                "version": a.flow_version,
+                "state": a.state,
+                "locale": a.locale,
+                "channel": a.channel,
+                "progress": progress(a),
+                "created_at": _iso(a.created_at),
+                "updated_at": _iso(a.updated_at),
+                "completed_at": _iso(a.completed_at),
+            }
+            for a in assessments
+        ],
+        revisions=[
+            {
+                "assessment": r.assessment_id,
+                "seq": r.seq,
+                "action": r.action,
+                "step": r.step,
+                "value": r.value,
+                "channel": r.channel,
+                "created_at": _iso(r.created_at),
+            }
+            for r in revisions
+        ],
+    )

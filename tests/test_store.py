@@ -1,0 +1,185 @@
+"""Persistence: the migrations match the models, on SQLite and PostgreSQL; gunicorn with several workers."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import func, select
+
+from bot.store import db
+from bot.store.models import AnswerRevision, Assessment, Base, Organisation
+from tests.test_flow_walks import GOLDEN
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_migrations_match_the_models(backend_app):
+    with backend_app.extensions["db_engine"].connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        differences = compare_metadata(context, Base.metadata)
+    assert differences == []
+
+
+def test_tables_and_lookup_indexes_exist(backend_app):
+    from sqlalchemy import inspect
+
+    inspector = inspect(backend_app.extensions["db_engine"])
+    assert {"organisation", "manager", "membership", "assessment", "answer_revision", "alembic_version"} <= set(inspector.get_table_names())
+    unique = {tuple(c["column_names"]) for c in inspector.get_unique_constraints("assessment")} | {
+        tuple(i["column_names"]) for i in inspector.get_indexes("assessment") if i["unique"]
+    }
+    assert ("token",) in unique
+    revision_unique = {tuple(c["column_names"]) for c in inspector.get_unique_constraints("answer_revision")}
+    assert ("assessment_id", "seq") in revision_unique
+
+
+def test_deleting_an_organisation_removes_its_assessments(backend_app):
+    client = backend_app.test_client()
+    with backend_app.app_context():
+        session = db.session()
+        org = Organisation(slug="gone", name="Gone")
+        session.add(org)
+        session.commit()
+        key = org.embed_key
+    token = client.post("/api/v1/assessments", json={"embed_key": key}).get_json()["token"]
+    client.post(f"/api/v1/assessments/{token}/answers", json={"step": "purpose", "value": "customer"})
+    with backend_app.app_context():
+        session = db.session()
+        session.delete(session.scalar(select(Organisation).where(Organisation.slug == "gone")))
+        session.commit()
+        assert session.scalar(select(func.count()).select_from(Assessment)) == 0
+        assert session.scalar(select(func.count()).select_from(AnswerRevision)) == 0
+
+
+# -- gunicorn: several worker processes against one database ---------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _request(base: str, method: str, path: str, body: dict | None = None) -> tuple[int, dict]:
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(base + path, data=data, method=method, headers={"Content-Type": "application/json"} if data else {})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())
+
+
+@pytest.fixture
+def gunicorn_base(backend_app, tmp_path, locales_dir):
+    """The app under gunicorn with 3 workers on the test database; yields its base URL."""
+    port = _free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": backend_app.config["DATABASE_URL"],
+        "SECRET_KEY": "gunicorn-test",
+        "FLASK_LOCALES_DIR": str(locales_dir),
+    }
+    gunicorn = Path(sys.executable).parent / "gunicorn"
+    log = (tmp_path / "gunicorn.log").open("w")
+    process = subprocess.Popen(
+        [str(gunicorn), "--workers", "3", "--bind", f"127.0.0.1:{port}", "bot:create_app()"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(150):
+            try:
+                if _request(base, "GET", "/healthz")[0] == 200:
+                    break
+            except OSError:
+                pass
+            if process.poll() is not None:
+                pytest.fail("gunicorn exited: " + (tmp_path / "gunicorn.log").read_text())
+            time.sleep(0.1)
+        else:
+            pytest.fail("gunicorn did not answer: " + (tmp_path / "gunicorn.log").read_text())
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+        log.close()
+
+
+def test_gunicorn_workers_share_one_database(backend_app, gunicorn_base):
+    with backend_app.app_context():
+        session = db.session()
+        org = Organisation(slug="acme", name="ACME")
+        session.add(org)
+        session.commit()
+        key = org.embed_key
+    status, created = _request(gunicorn_base, "POST", "/api/v1/assessments", {"embed_key": key, "locale": "en"})
+    assert status == 201
+    token = created["token"]
+    answers = GOLDEN[0][1]
+    prompt = created["prompt"]
+    writers = 8
+    for _round in range(5):  # every round: 8 concurrent writers on one step, across the worker processes
+        step = prompt["step"]
+        barrier = threading.Barrier(writers)
+        results: list[tuple[int, dict]] = []
+
+        def write(step=step, barrier=barrier, results=results):
+            barrier.wait()
+            results.append(_request(gunicorn_base, "POST", f"/api/v1/assessments/{token}/answers", {"step": step, "value": answers[step]}))
+
+        threads = [threading.Thread(target=write) for _ in range(writers)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert sorted(s for s, _ in results) == [200] + [409] * (writers - 1)
+        prompt = next(body["prompt"] for s, body in results if s == 200)
+    # any worker resumes it; the database holds one revision per accepted turn
+    for _ in range(6):
+        status, resumed = _request(gunicorn_base, "GET", f"/api/v1/assessments/{token}")
+        assert status == 200 and resumed["prompt"]["step"] == prompt["step"]
+    with backend_app.app_context():
+        session = db.session()
+        assessment = session.scalar(select(Assessment).where(Assessment.token == token))
+        seqs = session.scalars(select(AnswerRevision.seq).where(AnswerRevision.assessment_id == assessment.id).order_by(AnswerRevision.seq)).all()
+        assert seqs == [2, 3, 4, 5, 6] and assessment.version == 6
+
+
+def test_the_version_check_makes_the_second_writer_lose(backend_app):
+    """Two sessions read the same assessment; the one that commits second gets Conflict and changes nothing."""
+    from sqlalchemy.orm import Session
+
+    from bot import engines
+    from bot.store import assessments as store
+
+    with backend_app.app_context():
+        session = db.session()
+        org = Organisation(slug="acme", name="ACME")
+        session.add(org)
+        session.commit()
+        engine = engines(backend_app).get("whatsapp_gdpr")
+        token = store.start(session, engine, org, "de", "api").token
+
+    db_engine = backend_app.extensions["db_engine"]
+    with Session(db_engine, expire_on_commit=False) as first, Session(db_engine, expire_on_commit=False) as second:
+        mine = store.assessment_by_token(first, token)
+        theirs = store.assessment_by_token(second, token)
+        store.take_turn(second, engine, theirs, "answer", "widget", step="purpose", value="internal")
+        with pytest.raises(store.StaleAssessmentError):
+            store.take_turn(first, engine, mine, "answer", "api", step="purpose", value="customer")
+        store.reload(first, mine)
+        assert (mine.state, mine.answers, mine.version) == ("internal_messenger", {"purpose": "internal"}, 2)
+        revisions = first.execute(select(AnswerRevision.seq, AnswerRevision.value, AnswerRevision.channel)).all()
+        assert [tuple(r) for r in revisions] == [(2, "internal", "widget")]
