@@ -45,14 +45,19 @@ def test_tables_and_lookup_indexes_exist(backend_app):
     assert ("assessment_id", "seq") in revision_unique
 
 
-def test_deleting_an_organisation_removes_its_assessments(backend_app):
-    client = backend_app.test_client()
-    with backend_app.app_context():
+def add_organisation(app, slug: str) -> str:
+    """Create an organisation; return its embed key."""
+    with app.app_context():
         session = db.session()
-        org = Organisation(slug="gone", name="Gone")
+        org = Organisation(slug=slug, name=slug.title())
         session.add(org)
         session.commit()
-        key = org.embed_key
+        return org.embed_key
+
+
+def test_deleting_an_organisation_removes_its_assessments(backend_app):
+    client = backend_app.test_client()
+    key = add_organisation(backend_app, "gone")
     token = client.post("/api/v1/assessments", json={"embed_key": key}).get_json()["token"]
     client.post(f"/api/v1/assessments/{token}/answers", json={"step": "purpose", "value": "customer"})
     with backend_app.app_context():
@@ -118,12 +123,7 @@ def gunicorn_base(backend_app, tmp_path, locales_dir):
 
 
 def test_gunicorn_workers_share_one_database(backend_app, gunicorn_base):
-    with backend_app.app_context():
-        session = db.session()
-        org = Organisation(slug="acme", name="ACME")
-        session.add(org)
-        session.commit()
-        key = org.embed_key
+    key = add_organisation(backend_app, "acme")
     status, created = _request(gunicorn_base, "POST", "/api/v1/assessments", {"embed_key": key, "locale": "en"})
     assert status == 201
     token = created["token"]
