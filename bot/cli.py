@@ -145,6 +145,7 @@ def demo() -> None:
         token = managers.rotate_token(session, manager)
     click.echo(f"Demo organisation 'demo' ({org.name}), embed key: {org.embed_key}")
     click.echo(f"Demo manager {DEMO_MANAGER}, API token: {token}")
+    click.echo(f"Wizard for the demo organisation: /w/{org.embed_key} (on this server)")
 
 
 def _safe_url(url: str) -> str:

@@ -21,6 +21,11 @@ def defaults(instance_path: str) -> dict[str, object]:
         "DEFAULT_FLOW": "whatsapp_gdpr",
         "BABEL_DEFAULT_LOCALE": "de",
         "MAX_CONTENT_LENGTH": 64 * 1024,
+        # Forms: a CSRF token lives as long as the browser session (a wizard may be left open for hours).
+        "WTF_CSRF_TIME_LIMIT": None,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": os.environ.get("SESSION_COOKIE_SECURE", "").lower() in ("1", "true", "yes"),
     }
 
 

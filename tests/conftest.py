@@ -166,3 +166,58 @@ def backend_app(request, tmp_path, locales_dir):
     app = _fresh_app(url, locales_dir)
     yield app
     app.extensions["db_engine"].dispose()
+
+
+# -- browser tests ------------------------------------------------------------------------
+
+CHROMIUM = Path("/usr/bin/chromium")
+# Debian's Chromium through Playwright (never `playwright install`: there is no internet here).
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium, headless; skips locally (fails in CI) when it is missing."""
+    if not CHROMIUM.exists():
+        skip_or_fail(f"{CHROMIUM} is missing (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def live_server(tmp_path, locales_dir):
+    """The app served over HTTP on a free loopback port, in a thread; yields (base URL, app)."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    app = _fresh_app(f"sqlite:///{tmp_path / 'live.sqlite'}", locales_dir)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}", app
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        app.extensions["db_engine"].dispose()
+
+
+def serious_accessibility_violations(page) -> list[str]:
+    """axe-core's violations of impact serious or critical on the page (needs JavaScript in that page)."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    serious = [v for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
+    return [f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}" for v in serious]
+
+
+def screenshot(page, name: str) -> None:
+    """Keep a screenshot as a test artefact (test-artifacts/, not committed)."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)

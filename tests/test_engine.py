@@ -286,3 +286,36 @@ def test_engine_is_built_once_per_flow_version(flow):
     first = FlowEngine(flow)
     assert first.machine is not FlowEngine(flow).machine  # no hidden global state
     assert first.machine.auto_transitions is False
+
+
+def test_rewind_to_an_earlier_step_and_fast_forward_keep_what_still_applies(engine):
+    from bot.engine.lint import play
+    from tests.test_flow_walks import GOLDEN
+
+    answers = GOLDEN[0][1]
+    model, _path = play(engine, answers)
+    assert model.state == DONE
+    engine.rewind_to(model, "agents")
+    assert model.state == "agents" and model.answers["agents"] == "one"
+    # changing "agents" keeps every later answer: fast-forward returns to the first gap (an optional text)
+    engine.answer(model, "agents", "few")
+    engine.fast_forward(model)
+    assert model.state == "company_name"
+    # a changed channel opens new steps: fast-forward stops at the first one without an answer
+    engine.rewind_to(model, "channel")
+    engine.answer(model, "channel", "business_platform")
+    engine.fast_forward(model)
+    assert model.state == "provider"
+
+
+@pytest.mark.parametrize("target", ["bsp_name", "sick_notes", "not_a_step"])
+def test_rewind_refuses_steps_that_are_not_behind(engine, target):
+    from bot.engine.lint import play
+    from tests.test_flow_walks import GOLDEN
+
+    model, _ = play(engine, GOLDEN[0][1], limit=10)
+    before = (model.state, dict(model.answers))
+    with pytest.raises(TurnError) as info:
+        engine.rewind_to(model, target)
+    assert info.value.code == "unknown_step"
+    assert (model.state, model.answers) == before

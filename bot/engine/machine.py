@@ -137,6 +137,36 @@ class FlowEngine:
         if not self._fire(model, "back", refuse="no_previous_step"):
             raise TurnError("no_previous_step", model.state)
 
+    def rewind_to(self, model: Any, step_id: str) -> None:
+        """Go back, step by step, to an earlier asked step (to change its answer from a summary).
+
+        Refuses (TurnError `unknown_step`) a step that is not behind the current one on
+        the path; on a refusal the model is unchanged.
+        """
+        path = self.path(model.answers)
+        position = len(path) if model.state == DONE else path.index(model.state) if model.state in path else -1
+        if step_id not in path[: max(position, 0)]:
+            raise TurnError("unknown_step", step_id)
+        while model.state != step_id:
+            self.back(model)
+
+    def fast_forward(self, model: Any) -> None:
+        """Move on over the following steps whose stored answers are still valid.
+
+        After an answer was changed from the summary, later answers that still apply are
+        kept: this re-answers them in order and stops at the first step without a valid
+        answer (a new step on the path, or one that was skipped), or at the end.
+        """
+        while (step := self.current_step(model)) is not None:
+            stored = model.answers.get(step.id)
+            if stored is None:
+                return
+            try:
+                value = validate_value(step, stored)
+            except TurnError:
+                return
+            self._fire(model, "answer", value=value)
+
     def restart(self, model: Any) -> None:
         """Start the flow again from the first step with no answers."""
         self._fire(model, "restart")

@@ -72,11 +72,27 @@ def start(session: Session, engine: FlowEngine, organisation: Organisation, loca
     return assessment
 
 
-def take_turn(session: Session, engine: FlowEngine, assessment: Assessment, action: str, channel: str, step: str | None = None, value: Any = None) -> None:
-    """Apply one turn (answer, skip, back or restart) and commit it with its revision.
+def take_turn(
+    session: Session,
+    engine: FlowEngine,
+    assessment: Assessment,
+    action: str,
+    channel: str,
+    step: str | None = None,
+    value: Any = None,
+    *,
+    to: str | None = None,
+    fast_forward: bool = False,
+) -> None:
+    """Apply one turn and commit it with its revision.
 
-    Raises TurnError (refused: nothing changed) or StaleAssessmentError (a concurrent writer won:
-    nothing changed; reload to get the current state).
+    `action` is answer, skip, back or restart. `back` with `to` goes back to that
+    earlier step (changing an answer from a summary); `fast_forward` after an answer
+    moves on over later answers that still apply. One turn, one revision: `answer`
+    with the stored value, `skip`, or `back` with the step it returned to.
+
+    Raises TurnError (refused: nothing changed) or StaleAssessmentError (a concurrent
+    writer won: nothing changed; reload to get the current state).
     """
     model = TurnModel(assessment.state, dict(assessment.answers))
     if action == "answer" and value is None:
@@ -87,17 +103,25 @@ def take_turn(session: Session, engine: FlowEngine, assessment: Assessment, acti
             if exc.code != "not_optional":
                 raise
             raise TurnError("value_required", step) from exc
+    elif action == "back" and to is not None:
+        engine.rewind_to(model, to)
     else:
         engine.fire(model, action, step=step, value=value)
     if action == "answer" and model.answers.get(step) is None:
         action = "skip"  # a blank text on an optional step counts as skipped
+    if action == "back":
+        recorded_step, recorded_value = assessment.state, model.state
+    else:
+        recorded_step, recorded_value = step or assessment.state, model.answers.get(step) if action == "answer" else None
+    if fast_forward and action in ("answer", "skip"):
+        engine.fast_forward(model)
     now = utcnow()
     revision = AnswerRevision(
         assessment_id=assessment.id,
         seq=assessment.version + 1,
         action=action,
-        step=step if action in ("answer", "skip") else assessment.state,
-        value=model.answers.get(step) if action == "answer" else None,
+        step=recorded_step,
+        value=recorded_value,
         channel=channel,
         created_at=now,
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, request
+from flask import Flask, g, request
 from flask_babel import Babel
 
 from ..i18n import DEFAULT_LOCALE, SUPPORTED_LOCALES, normalise_locale
@@ -11,8 +11,8 @@ babel = Babel()
 
 
 def select_locale() -> str:
-    """`?lang=` first, then the browser's languages, then German."""
-    chosen = normalise_locale(request.args.get("lang"))
+    """`?lang=` first, then the language of the assessment being shown, then the browser's, then German."""
+    chosen = normalise_locale(request.args.get("lang")) or g.get("assessment_locale")
     if chosen:
         return chosen
     return request.accept_languages.best_match(SUPPORTED_LOCALES) or DEFAULT_LOCALE
