@@ -46,6 +46,19 @@ def _answer(page, value) -> None:
     _press(page, "next")
 
 
+def _walk(page, answers, until: str, on_step=None) -> None:
+    """Answer from `answers`, skip optional steps without one, continue on info steps, until `until`."""
+    while (step := _step(page)) != until:
+        if on_step is not None:
+            on_step(step)
+        if step in answers:
+            _answer(page, answers[step])
+        elif page.locator("button[value=skip]").count():
+            _press(page, "skip")
+        else:
+            _press(page, "next")
+
+
 def test_complete_go_back_and_change_an_answer_without_javascript(browser, wizard_link):
     context = browser.new_context(java_script_enabled=False, locale="de-DE")
     page = context.new_page()
@@ -65,14 +78,7 @@ def test_complete_go_back_and_change_an_answer_without_javascript(browser, wizar
     _press(page, "next")
 
     # an invalid e-mail address is refused next to the field, with the typed text kept
-    while _step(page) != "contact_email":
-        step = _step(page)
-        if step in answers:
-            _answer(page, answers[step])
-        elif page.locator("button[value=skip]").count():
-            _press(page, "skip")
-        else:
-            _press(page, "next")
+    _walk(page, answers, "contact_email")
     page.fill("#field-value", "kontakt(at)example.de")
     _press(page, "next")
     assert _step(page) == "contact_email"
@@ -125,16 +131,12 @@ def test_wizard_pages_pass_axe(browser, wizard_link):
     _press(page, "next")
     _answer(page, answers["channel"])
     problems["multi and text steps"] = []
-    while _step(page) != "done":
-        step = _step(page)
+
+    def check(step: str) -> None:
         if step in ("security_measures", "bsp_name"):
-            problems["multi and text steps"] += serious_accessibility_violations(page)
-        if step in answers:
-            _answer(page, answers[step])
-        elif page.locator("button[value=skip]").count():
-            _press(page, "skip")
-        else:
-            _press(page, "next")
+            problems["multi and text steps"].extend(serious_accessibility_violations(page))
+
+    _walk(page, answers, "done", on_step=check)
     problems["summary"] = serious_accessibility_violations(page)
     page.set_viewport_size({"width": 375, "height": 740})
     problems["summary on a phone"] = serious_accessibility_violations(page)
