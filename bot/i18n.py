@@ -9,7 +9,7 @@ request (Flask-Babel's catalog), the CLI and the exporters.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -17,7 +17,8 @@ from typing import Any
 import yaml
 from babel.support import Translations
 
-from .engine import Checklist, FlowEngine, Msg, Prompt, RecommendationResult, TurnError, parse_flow
+from .engine import Checklist, Flow, FlowEngine, Msg, Prompt, RecommendationResult, TurnError, parse_flow
+from .engine.definition import Step
 
 SUPPORTED_LOCALES = ("de", "en")
 DEFAULT_LOCALE = "de"
@@ -155,6 +156,26 @@ def checklist_dict(checklist: Checklist, tr: Translations) -> dict[str, Any]:
         ],
         "summary": checklist.summary,
     }
+
+
+def answer_text(step: Step, value: Any, tr: Translations) -> str | None:
+    """An answer as a person reads it: option labels for choices, the text as given otherwise."""
+    if value is None:
+        return None
+    labels = {o.value: text(o.label, tr) or o.value for o in step.options}
+    if isinstance(value, list):
+        return ", ".join(labels.get(v, v) for v in value)
+    return labels.get(value, value)
+
+
+def answer_rows(flow: Flow, answers: dict[str, Any], tr: Translations, path: Iterable[str] | None = None) -> list[dict[str, Any]]:
+    """The question and answer of every asked step (info steps left out), in flow order."""
+    steps = [flow.step_by_id[s] for s in path] if path is not None else [s for s in flow.steps if s.id in answers]
+    return [
+        {"step": s.id, "question": text(s.text, tr), "answer": answer_text(s, answers.get(s.id), tr)}
+        for s in steps
+        if s.kind != "info"
+    ]
 
 
 def recommendation_texts(rec: RecommendationResult, tr: Translations) -> dict[str, Any]:

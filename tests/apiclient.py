@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,6 +13,11 @@ from referencing import Registry, Resource
 from bot.web.openapi import document
 
 SPEC_URI = "urn:wa-onboarding:openapi"
+
+
+def openapi_path(rule: str) -> str:
+    """A Flask rule as an OpenAPI path: <token> and <any(a, b):fmt> become {token} and {fmt}."""
+    return re.sub(r"<(?:[^:>]+:)?([^>]+)>", r"{\1}", rule)
 
 
 def _validator(schema: dict[str, Any]) -> Draft202012Validator:
@@ -32,7 +38,7 @@ def _resolve(obj: dict[str, Any]) -> dict[str, Any]:
 
 def response_schema(rule: str, method: str, status: int) -> dict[str, Any] | None:
     """The JSON schema the OpenAPI document gives for a response, or None if none is documented."""
-    path = rule.replace("<", "{").replace(">", "}")
+    path = openapi_path(rule)
     operation = document()["paths"][path][method.lower()]
     response = operation["responses"].get(str(status))
     assert response is not None, f"{method} {path}: status {status} is not documented"

@@ -6,6 +6,7 @@ import os
 import shutil
 import socket
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from babel.messages.frontend import CommandLineInterface
 from bot import create_app
 from bot.engine import FlowEngine, load_flow
 from bot.i18n import LOCALES_DIR, catalog
+from tests.apiclient import Api
 
 ROOT = Path(__file__).resolve().parent.parent
 FLOW_FILE = ROOT / "flows" / "whatsapp_gdpr.yaml"
@@ -221,3 +223,39 @@ def screenshot(page, name: str) -> None:
     """Keep a screenshot as a test artefact (test-artifacts/, not committed)."""
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+# -- two organisations with their managers ---------------------------------------------
+
+
+@dataclass
+class World:
+    """Two organisations, a manager for each, and an admin."""
+
+    app: object
+    api: Api
+    acme_key: str
+    other_key: str
+    anna: str  # manager of acme
+    otto: str  # manager of other
+    root: str  # admin
+
+
+@pytest.fixture
+def world(backend_app) -> World:
+    """The app (SQLite, then PostgreSQL) with two organisations and their managers."""
+    from bot.store import db
+    from bot.store.managers import create_manager
+    from bot.store.models import Organisation
+
+    with backend_app.app_context():
+        session = db.session()
+        acme = Organisation(slug="acme", name="ACME GmbH", locale="de")
+        other = Organisation(slug="other", name="Other AG", locale="en")
+        session.add_all([acme, other])
+        session.commit()
+        _m, anna = create_manager(session, "anna@acme.example", [acme])
+        _m, otto = create_manager(session, "otto@other.example", [other])
+        _m, root = create_manager(session, "root@example.org", [], role="admin")
+        keys = acme.embed_key, other.embed_key
+    return World(backend_app, Api(backend_app), keys[0], keys[1], anna, otto, root)

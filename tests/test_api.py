@@ -3,49 +3,18 @@
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
 
 import pytest
 from sqlalchemy import func, select
 
 from bot.store import db
-from bot.store.managers import create_manager
-from bot.store.models import AnswerRevision, Assessment, Organisation
+from bot.store.models import AnswerRevision, Assessment
 from tests import contract
 from tests.apiclient import Api
 from tests.test_flow_walks import GOLDEN
 
 INTERNAL_ONLY = {"purpose": "internal", "internal_messenger": "whatsapp", "sick_notes": "messenger"}
 SCENARIOS = [(name, answers, rec) for name, answers, rec, _summary in GOLDEN] + [("internal use only", INTERNAL_ONLY, ("no_whatsapp", ["R1"]))]
-
-
-@dataclass
-class World:
-    """Two organisations, a manager for each, and an admin."""
-
-    app: object
-    api: Api
-    acme_key: str
-    other_key: str
-    anna: str  # manager of acme
-    otto: str  # manager of other
-    root: str  # admin
-
-
-@pytest.fixture
-def world(backend_app) -> World:
-    """The app with two organisations and their managers."""
-    with backend_app.app_context():
-        session = db.session()
-        acme = Organisation(slug="acme", name="ACME GmbH", locale="de")
-        other = Organisation(slug="other", name="Other AG", locale="en")
-        session.add_all([acme, other])
-        session.commit()
-        _m, anna = create_manager(session, "anna@acme.example", [acme])
-        _m, otto = create_manager(session, "otto@other.example", [other])
-        _m, root = create_manager(session, "root@example.org", [], role="admin")
-        keys = acme.embed_key, other.embed_key
-    return World(backend_app, Api(backend_app), keys[0], keys[1], anna, otto, root)
 
 
 def snapshot(app, token: str) -> tuple:

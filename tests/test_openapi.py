@@ -5,6 +5,7 @@ from __future__ import annotations
 from openapi_spec_validator import validate
 
 from bot.web.openapi import document
+from tests.apiclient import openapi_path
 
 
 def test_the_document_is_valid_openapi():
@@ -15,7 +16,7 @@ def test_every_api_route_is_documented_and_nothing_else(app):
     routes = set()
     for rule in app.url_map.iter_rules():
         if rule.rule.startswith("/api/"):
-            path = rule.rule.replace("<", "{").replace(">", "}")
+            path = openapi_path(rule.rule)
             routes |= {(path, method.lower()) for method in rule.methods - {"HEAD", "OPTIONS"}}
     documented = {(path, method) for path, item in document()["paths"].items() for method in item if method in ("get", "post", "patch", "put", "delete")}
     assert routes == documented

@@ -19,6 +19,8 @@ LABELS = {
     "legal_basis": N_("Legal basis"),
     "action": N_("What to do"),
     "evidence": N_("Evidence to file"),
+    "answers": N_("Your answers"),
+    "no_answer": N_("(no answer)"),
 }
 
 
@@ -29,20 +31,20 @@ def escape(value: str) -> str:
 
 def render(report: Report) -> str:
     """Render the report as Markdown."""
-    gettext = report.tr.gettext
+    say = report.tr.gettext  # not named gettext: the keys below are not messages to extract
     data, rec = report.data, report.recommendation
     out = [f"# {escape(report.flow_title)}", ""]
     org = data.get("org")
     if org:
         out += [f"**{escape(org['name'])}**", ""]
-    out += [f"## {gettext(LABELS['recommendation'])}: {escape(rec['title'])}", "", escape(rec["text"]), ""]
+    out += [f"## {say(LABELS['recommendation'])}: {escape(rec['title'])}", "", escape(rec["text"]), ""]
     if rec["reasons"]:
-        out += [f"**{gettext(LABELS['reasons'])}**", ""]
+        out += [f"**{say(LABELS['reasons'])}**", ""]
         out += [f"- {escape(r['id'])}: {escape(r['text'])}" for r in rec["reasons"]]
         out.append("")
     summary = data["summary"]
     counts = ", ".join(f"{report.status_labels[s]}: {summary[s]}" for s in STATUS_ORDER)
-    out += [f"**{gettext(LABELS['summary'])}:** {counts}", ""]
+    out += [f"**{say(LABELS['summary'])}:** {counts}", ""]
     for status in STATUS_ORDER:
         items = [i for i in data["items"] if i["status"] == status]
         if not items:
@@ -52,9 +54,14 @@ def render(report: Report) -> str:
             out += [
                 f"### {item['id']} {escape(item['title'])}",
                 "",
-                f"- {gettext(LABELS['legal_basis'])}: {escape(item['legal_basis'])}",
-                f"- {gettext(LABELS['action'])}: {escape(item['action'])}",
-                f"- {gettext(LABELS['evidence'])}: {escape(item['evidence'])}",
+                f"- {say(LABELS['legal_basis'])}: {escape(item['legal_basis'])}",
+                f"- {say(LABELS['action'])}: {escape(item['action'])}",
+                f"- {say(LABELS['evidence'])}: {escape(item['evidence'])}",
                 "",
             ]
+    if report.answers:
+        out += [f"## {say(LABELS['answers'])}", ""]
+        for answer in report.answers:
+            shown = answer["answer"] if answer["answer"] is not None else say(LABELS["no_answer"])
+            out.append(f"- {escape(answer['question'])}: {escape(shown)}")
     return "\n".join(out).rstrip() + "\n"

@@ -10,16 +10,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, g, jsonify, request
+from flask import Blueprint, Response, current_app, g, jsonify, request
 from flask_babel import gettext
 
 from .. import engines
-from ..exporters import build_report
+from ..documents import generate as generate_documents
+from ..exporters import Report, build_report, formats
 from ..i18n import N_, catalog, normalise_locale
 from ..store import assessments as store
 from ..store.db import session
 from ..store.managers import manager_by_token, visible_organisation, visible_organisations
-from ..store.models import Assessment, Manager, Organisation
+from ..store.models import Assessment, Manager, Organisation, utcnow
 from .errors import FLOW_UNAVAILABLE, HTTP_MESSAGES, ApiError
 
 bp = Blueprint("manager_api", __name__, url_prefix="/api/v1/orgs")
@@ -74,11 +75,11 @@ def list_organisations():
     return jsonify(organisations=[{**_org_ref(o), "locale": o.locale} for o in organisations])
 
 
-def checklist_data(organisation: Organisation, assessment: Assessment, locale: str) -> dict[str, Any]:
-    """The checklist object of the contract for a completed assessment, in `locale`."""
+def checklist_report(organisation: Organisation, assessment: Assessment, locale: str) -> Report:
+    """The localised report of a completed assessment: the contract's checklist object and its wording."""
     engine = store.engine_for(engines(current_app), assessment)
     tr = catalog(locale, current_app.config["LOCALES_DIR"])
-    checklist = engine.checklist(assessment.completed_answers or {})
+    answers = assessment.completed_answers or {}
     context = {
         "org": _org_ref(organisation),
         "assessment": {
@@ -90,21 +91,62 @@ def checklist_data(organisation: Organisation, assessment: Assessment, locale: s
             "locale": assessment.locale,
         },
     }
-    return build_report(engine.flow, checklist, tr, locale, **context).data
+    return build_report(engine.flow, engine.checklist(answers), tr, locale, answers=answers, generated_at=utcnow(), **context)
 
 
-@bp.get("/<slug>/checklist")
-def checklist(slug: str):
-    """The recommendation and checklist of the latest completed assessment (`?lang=de|en`)."""
+def _latest_report(slug: str) -> tuple[Organisation, Assessment, Report]:
+    """The organisation (404 unless visible), its latest completed assessment and that assessment's report."""
     organisation = _organisation(slug)
     assessment = store.latest_completed(session(), organisation)
     if assessment is None:
         raise ApiError(404, "no_completed_assessment", gettext(NO_CHECKLIST))
     locale = normalise_locale(request.args.get("lang")) or organisation.locale
     try:
-        return jsonify(checklist_data(organisation, assessment, locale))
+        return organisation, assessment, checklist_report(organisation, assessment, locale)
     except store.FlowVersionMissingError as exc:
         raise ApiError(409, "flow_unavailable", gettext(FLOW_UNAVAILABLE)) from exc
+
+
+@bp.get("/<slug>/checklist")
+def checklist(slug: str):
+    """The recommendation and checklist of the latest completed assessment (`?lang=de|en`)."""
+    _org, _assessment, report = _latest_report(slug)
+    return jsonify(report.data)
+
+
+@bp.get("/<slug>/checklist.<any(pdf, csv, xlsx, md, json):fmt>")
+def checklist_export(slug: str, fmt: str):
+    """The checklist as a file: PDF to file, XLSX/CSV to track in, Markdown, JSON (`?lang=de|en`)."""
+    organisation, _assessment, report = _latest_report(slug)
+    return export_response(organisation, report, fmt)
+
+
+@bp.get("/<slug>/documents")
+def documents(slug: str):
+    """The first-contact message, imprint snippet and record-of-processing entry, filled from the latest completed assessment."""
+    _org, assessment, report = _latest_report(slug)
+    return jsonify(documents_data(report, assessment.completed_answers or {}))
+
+
+def documents_data(report: Report, answers: dict[str, Any]) -> dict[str, Any]:
+    """The documents for a completed assessment's answers, in the report's language."""
+    return {
+        "org": report.data["org"],
+        "assessment": report.data["assessment"],
+        "locale": report.locale,
+        "documents": [d.as_dict() for d in generate_documents(answers, report.tr)],
+    }
+
+
+def export_response(organisation: Organisation, report: Report, fmt: str) -> Response:
+    """A download of `report` in format `fmt`, named after the organisation and the day."""
+    module = formats()[fmt]
+    body = module.render(report)
+    day = (report.generated_at or utcnow()).strftime("%Y-%m-%d")
+    response = Response(body, mimetype=module.MEDIA_TYPE.split(";")[0])
+    response.headers["Content-Type"] = module.MEDIA_TYPE
+    response.headers["Content-Disposition"] = f'attachment; filename="wa-checklist-{organisation.slug}-{day}.{fmt}"'
+    return response
 
 
 @bp.get("/<slug>/history")

@@ -15,7 +15,7 @@ from flask_babel import get_locale, get_translations, gettext
 from .. import engines
 from ..engine import DONE, FlowEngine, TurnError
 from ..exporters import STATUS_ORDER, build_report
-from ..i18n import N_, normalise_locale, prompt_dict, text, turn_error_message
+from ..i18n import N_, answer_rows, normalise_locale, prompt_dict, text, turn_error_message
 from ..store import assessments as store
 from ..store.db import session
 from ..store.models import Assessment
@@ -179,21 +179,7 @@ def _summary(assessment: Assessment, engine: FlowEngine):
     """Every answer (with a way to change it), the recommendation and the checklist by status."""
     tr = get_translations()
     locale = str(get_locale())
-    answers = engine.effective_answers(assessment.answers)
-    rows = []
-    for step_id in engine.path(assessment.answers):
-        step_def = engine.flow.step_by_id[step_id]
-        if step_def.kind == "info":
-            continue
-        value = answers.get(step_id)
-        labels = {o.value: text(o.label, tr) for o in step_def.options}
-        if isinstance(value, list):
-            shown = ", ".join(labels.get(v, v) for v in value)
-        elif value is None:
-            shown = None
-        else:
-            shown = labels.get(value, value)
-        rows.append({"step": step_id, "question": text(step_def.text, tr), "answer": shown})
+    rows = answer_rows(engine.flow, engine.effective_answers(assessment.answers), tr, path=engine.path(assessment.answers))
     report = build_report(engine.flow, engine.checklist(assessment.answers), tr, locale)
     groups = [(status, report.status_labels[status], [i for i in report.data["items"] if i["status"] == status]) for status in STATUS_ORDER]
     return render_template(
