@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import secrets
 import shutil
 import sys
 import tempfile
@@ -128,9 +129,9 @@ DEMO_MANAGER = "demo@example.org"
 
 @cli.command("demo")
 def demo() -> None:
-    """Create the demo organisation and its manager if missing; print the embed key and a fresh manager token.
+    """Create the demo organisation and its manager if missing; print the embed key, a fresh token and password.
 
-    The token is stored hashed, so each call makes a new one for the demo manager.
+    Token and password are stored hashed, so each call makes new ones for the demo manager.
     """
     session = db.session()
     org = session.scalar(select(Organisation).where(Organisation.slug == "demo"))
@@ -143,8 +144,11 @@ def demo() -> None:
         manager, token = managers.create_manager(session, DEMO_MANAGER, [org])
     else:
         token = managers.rotate_token(session, manager)
+    password = secrets.token_urlsafe(12)
+    managers.set_password(session, manager, password)
     click.echo(f"Demo organisation 'demo' ({org.name}), embed key: {org.embed_key}")
     click.echo(f"Demo manager {DEMO_MANAGER}, API token: {token}")
+    click.echo(f"Manager area: /manage/ (log in as {DEMO_MANAGER} with the password {password})")
     click.echo(f"Wizard for the demo organisation: /w/{org.embed_key} (on this server)")
 
 

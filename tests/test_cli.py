@@ -270,6 +270,16 @@ def test_admin_role_sees_every_organisation(runner, app):
     assert [o["slug"] for o in listed] == ["acme", "beta"]
 
 
+def test_demo_password_opens_the_manager_area(runner, app):
+    from tests.test_manage import log_in
+
+    lines = _invoke(runner, "demo").output.splitlines()
+    password = next(line for line in lines if "with the password " in line).split("with the password ")[1].rstrip(")")
+    client = app.test_client()
+    assert log_in(client, "demo@example.org", password).status_code == 303
+    assert client.get("/manage/orgs/demo").status_code == 200
+
+
 def test_demo_token_reads_the_demo_checklist_endpoint(runner, app):
     lines = _invoke(runner, "demo").output.splitlines()
     key = lines[0].rsplit(" ", 1)[1]

@@ -121,7 +121,8 @@ def test_wizard_pages_pass_axe(browser, wizard_link):
     page.goto(wizard_link + "?lang=en")
     problems = {"first step": serious_accessibility_violations(page)}
     _press(page, "next")  # nothing chosen: the error state
-    assert page.evaluate("document.activeElement.id") == "error-summary"  # focus moves to the error summary
+    # focus moves to the error summary (autofocus runs after rendering, so wait for it)
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'error-summary'", timeout=5000)
     problems["error"] = serious_accessibility_violations(page)
     answers = GOLDEN[2][1]
     while _step(page) != "recommendation":

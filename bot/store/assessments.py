@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -181,3 +181,26 @@ def history(session: Session, organisation: Organisation, limit: int) -> tuple[l
         )
     )
     return assessments, revisions
+
+
+def _latest_per_organisation(session: Session, organisation_ids: list[int], where: Any, order: tuple[Any, ...]) -> dict[int, Assessment]:
+    """One assessment per organisation (the first by `order` among those matching `where`), in one query."""
+    if not organisation_ids:
+        return {}
+    rank = func.row_number().over(partition_by=Assessment.organisation_id, order_by=order).label("rank")
+    ranked = select(Assessment.id, rank).where(Assessment.organisation_id.in_(organisation_ids), where).subquery()
+    query = select(Assessment).join(ranked, ranked.c.id == Assessment.id).where(ranked.c.rank == 1)
+    return {a.organisation_id: a for a in session.scalars(query)}
+
+
+def overview(session: Session, organisations: list[Organisation]) -> dict[int, tuple[Assessment | None, Assessment | None]]:
+    """For each organisation: its latest completed assessment and its latest unfinished one (two queries in all)."""
+    ids = [o.id for o in organisations]
+    completed = _latest_per_organisation(session, ids, Assessment.completed_at.is_not(None), (Assessment.completed_at.desc(), Assessment.id.desc()))
+    open_ = _latest_per_organisation(session, ids, Assessment.state != DONE, (Assessment.updated_at.desc(), Assessment.id.desc()))
+    return {i: (completed.get(i), open_.get(i)) for i in ids}
+
+
+def assessment_of(session: Session, organisation: Organisation, assessment_id: int) -> Assessment | None:
+    """An assessment by id, only if it belongs to this organisation."""
+    return session.scalar(select(Assessment).where(Assessment.id == assessment_id, Assessment.organisation_id == organisation.id))

@@ -59,6 +59,12 @@ def rotate_token(session: Session, manager: Manager) -> str:
     return token
 
 
+def set_password(session: Session, manager: Manager, password: str) -> None:
+    """Set a manager's password for the manager area (stored as a salted hash)."""
+    manager.password_hash = generate_password_hash(password)
+    session.commit()
+
+
 def manager_by_token(session: Session, token: str) -> Manager | None:
     """The manager whose API token this is, if any (compared by hash)."""
     if not token:

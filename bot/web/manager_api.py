@@ -8,20 +8,18 @@ they are the respondents' capabilities.
 
 from __future__ import annotations
 
-from typing import Any
-
-from flask import Blueprint, Response, current_app, g, jsonify, request
+from flask import Blueprint, current_app, g, jsonify, request
 from flask_babel import gettext
 
 from .. import engines
-from ..documents import generate as generate_documents
-from ..exporters import Report, build_report, formats
-from ..i18n import N_, catalog, normalise_locale
+from ..exporters import Report
+from ..i18n import N_, normalise_locale
 from ..store import assessments as store
 from ..store.db import session
 from ..store.managers import manager_by_token, visible_organisation, visible_organisations
-from ..store.models import Assessment, Manager, Organisation, utcnow
+from ..store.models import Assessment, Manager, Organisation
 from .errors import FLOW_UNAVAILABLE, HTTP_MESSAGES, ApiError
+from .reports import checklist_report, documents_data, export_response, iso, org_ref
 
 bp = Blueprint("manager_api", __name__, url_prefix="/api/v1/orgs")
 
@@ -60,38 +58,11 @@ def _organisation(slug: str) -> Organisation:
     return organisation
 
 
-def _iso(value: Any) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
-def _org_ref(organisation: Organisation) -> dict[str, str]:
-    return {"slug": organisation.slug, "name": organisation.name}
-
-
 @bp.get("")
 def list_organisations():
     """The organisations this manager may see."""
     organisations = visible_organisations(session(), current_manager())
-    return jsonify(organisations=[{**_org_ref(o), "locale": o.locale} for o in organisations])
-
-
-def checklist_report(organisation: Organisation, assessment: Assessment, locale: str) -> Report:
-    """The localised report of a completed assessment: the contract's checklist object and its wording."""
-    engine = store.engine_for(engines(current_app), assessment)
-    tr = catalog(locale, current_app.config["LOCALES_DIR"])
-    answers = assessment.completed_answers or {}
-    context = {
-        "org": _org_ref(organisation),
-        "assessment": {
-            "id": assessment.id,
-            "started_at": _iso(assessment.created_at),
-            "completed_at": _iso(assessment.completed_at),
-            "flow": assessment.flow_id,
-            "version": assessment.flow_version,
-            "locale": assessment.locale,
-        },
-    }
-    return build_report(engine.flow, engine.checklist(answers), tr, locale, answers=answers, generated_at=utcnow(), **context)
+    return jsonify(organisations=[{**org_ref(o), "locale": o.locale} for o in organisations])
 
 
 def _latest_report(slug: str) -> tuple[Organisation, Assessment, Report]:
@@ -128,27 +99,6 @@ def documents(slug: str):
     return jsonify(documents_data(report, assessment.completed_answers or {}))
 
 
-def documents_data(report: Report, answers: dict[str, Any]) -> dict[str, Any]:
-    """The documents for a completed assessment's answers, in the report's language."""
-    return {
-        "org": report.data["org"],
-        "assessment": report.data["assessment"],
-        "locale": report.locale,
-        "documents": [d.as_dict() for d in generate_documents(answers, report.tr)],
-    }
-
-
-def export_response(organisation: Organisation, report: Report, fmt: str) -> Response:
-    """A download of `report` in format `fmt`, named after the organisation and the day."""
-    module = formats()[fmt]
-    body = module.render(report)
-    day = (report.generated_at or utcnow()).strftime("%Y-%m-%d")
-    response = Response(body, mimetype=module.MEDIA_TYPE.split(";")[0])
-    response.headers["Content-Type"] = module.MEDIA_TYPE
-    response.headers["Content-Disposition"] = f'attachment; filename="wa-checklist-{organisation.slug}-{day}.{fmt}"'
-    return response
-
-
 @bp.get("/<slug>/history")
 def history(slug: str):
     """Assessments and answer revisions, newest first (`?limit=`, default 200, at most 1000)."""
@@ -167,7 +117,7 @@ def history(slug: str):
         return {"answered": prompt.answered, "total": prompt.total}
 
     return jsonify(
-        org=_org_ref(organisation),
+        org=org_ref(organisation),
         assessments=[
             {
                 "id": a.id,
@@ -177,9 +127,9 @@ def history(slug: str):
                 "locale": a.locale,
                 "channel": a.channel,
                 "progress": progress(a),
-                "created_at": _iso(a.created_at),
-                "updated_at": _iso(a.updated_at),
-                "completed_at": _iso(a.completed_at),
+                "created_at": iso(a.created_at),
+                "updated_at": iso(a.updated_at),
+                "completed_at": iso(a.completed_at),
             }
             for a in assessments
         ],
@@ -191,7 +141,7 @@ def history(slug: str):
                 "step": r.step,
                 "value": r.value,
                 "channel": r.channel,
-                "created_at": _iso(r.created_at),
+                "created_at": iso(r.created_at),
             }
             for r in revisions
         ],

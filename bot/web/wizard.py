@@ -11,12 +11,14 @@ from typing import Any
 
 from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
 from flask_babel import get_locale, get_translations, gettext
+from flask_login import current_user
 
 from .. import engines
 from ..engine import DONE, FlowEngine, TurnError
 from ..exporters import STATUS_ORDER, build_report
 from ..i18n import N_, answer_rows, normalise_locale, prompt_dict, text, turn_error_message
 from ..store import assessments as store
+from ..store import managers
 from ..store.db import session
 from ..store.models import Assessment
 
@@ -182,8 +184,13 @@ def _summary(assessment: Assessment, engine: FlowEngine):
     rows = answer_rows(engine.flow, engine.effective_answers(assessment.answers), tr, path=engine.path(assessment.answers))
     report = build_report(engine.flow, engine.checklist(assessment.answers), tr, locale)
     groups = [(status, report.status_labels[status], [i for i in report.data["items"] if i["status"] == status]) for status in STATUS_ORDER]
+    manager_org = None
+    if current_user.is_authenticated:
+        # A logged-in manager of this organisation gets the exports right here.
+        manager_org = managers.visible_organisation(session(), current_user.manager, assessment.organisation.slug)
     return render_template(
         "wizard/summary.html",
+        manager_org=manager_org,
         assessment=assessment,
         rows=rows,
         report=report,

@@ -1,0 +1,69 @@
+"""What the manager API and the manager area both show: checklist reports, file downloads, documents.
+
+One place builds the localised report of a completed assessment, so the JSON
+endpoint, every export format and the manager's pages can never disagree.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flask import Response, current_app
+
+from .. import engines
+from ..documents import generate as generate_documents
+from ..exporters import Report, build_report, formats
+from ..i18n import catalog
+from ..store import assessments as store
+from ..store.models import Assessment, Organisation, utcnow
+
+
+def iso(value: datetime | None) -> str | None:
+    """A timestamp in ISO 8601 (UTC), or None."""
+    return value.isoformat() if value is not None else None
+
+
+def org_ref(organisation: Organisation) -> dict[str, str]:
+    """The short form of an organisation in responses."""
+    return {"slug": organisation.slug, "name": organisation.name}
+
+
+def checklist_report(organisation: Organisation, assessment: Assessment, locale: str) -> Report:
+    """The localised report of a completed assessment (raises FlowVersionMissingError)."""
+    engine = store.engine_for(engines(current_app), assessment)
+    tr = catalog(locale, current_app.config["LOCALES_DIR"])
+    answers = assessment.completed_answers or {}
+    context = {
+        "org": org_ref(organisation),
+        "assessment": {
+            "id": assessment.id,
+            "started_at": iso(assessment.created_at),
+            "completed_at": iso(assessment.completed_at),
+            "flow": assessment.flow_id,
+            "version": assessment.flow_version,
+            "locale": assessment.locale,
+        },
+    }
+    return build_report(engine.flow, engine.checklist(answers), tr, locale, answers=answers, generated_at=utcnow(), **context)
+
+
+def export_response(organisation: Organisation, report: Report, fmt: str) -> Response:
+    """A download of `report` in format `fmt`, named after the organisation and the day."""
+    module = formats()[fmt]
+    response = Response(module.render(report))
+    response.headers["Content-Type"] = module.MEDIA_TYPE
+    day = (report.generated_at or utcnow()).strftime("%Y-%m-%d")
+    response.headers["Content-Disposition"] = f'attachment; filename="wa-checklist-{organisation.slug}-{day}.{fmt}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def documents_data(report: Report, answers: dict[str, Any]) -> dict[str, Any]:
+    """The generated documents for a completed assessment's answers, in the report's language."""
+    return {
+        "org": report.data["org"],
+        "assessment": report.data["assessment"],
+        "locale": report.locale,
+        "documents": [d.as_dict() for d in generate_documents(answers, report.tr)],
+    }

@@ -1,0 +1,258 @@
+"""The manager area through HTTP: login, overview, organisation page, exports, documents, history, admin."""
+
+from __future__ import annotations
+
+import io
+from datetime import timedelta
+
+import openpyxl
+import pytest
+from bs4 import BeautifulSoup
+from sqlalchemy import select
+
+from bot.store import db
+from bot.store.managers import create_manager
+from bot.store.models import Assessment, Organisation
+from tests import contract
+from tests.apiclient import Api
+from tests.test_api import INTERNAL_ONLY
+from tests.test_flow_walks import GOLDEN
+
+PASSWORD = "correct horse battery"
+PAYLOAD = "<script>alert(1)</script> =SUM(A1)"
+
+
+@pytest.fixture
+def area(app):
+    """Three organisations (two of Anna's, one foreign), completed assessments, Anna, and an admin."""
+    with app.app_context():
+        session = db.session()
+        orgs = {slug: Organisation(slug=slug, name=name, locale="de") for slug, name in [("acme", "ACME GmbH"), ("beta", "Beta KG"), ("other", "Other AG")]}
+        session.add_all(orgs.values())
+        session.commit()
+        create_manager(session, "anna@example.de", [orgs["acme"], orgs["beta"]], password=PASSWORD)
+        create_manager(session, "root@example.de", [], password=PASSWORD, role="admin")
+        keys = {slug: o.embed_key for slug, o in orgs.items()}
+    api = Api(app)
+    for slug, answers in [("acme", {**GOLDEN[1][1], "company_name": PAYLOAD}), ("acme", GOLDEN[0][1]), ("other", INTERNAL_ONLY)]:
+        token, prompt = api.start(keys[slug], locale="de")
+        api.finish(token, answers, prompt)
+    return app
+
+
+def page(response) -> BeautifulSoup:
+    """Parse an HTML response."""
+    return BeautifulSoup(response.data.decode(), "html.parser")
+
+
+def csrf(client, url: str) -> str:
+    """The CSRF token of the first form on a page."""
+    return page(client.get(url)).find("input", attrs={"name": "csrf_token"})["value"]
+
+
+def log_in(client, email: str = "anna@example.de", password: str = PASSWORD, next_url: str = ""):
+    """Post the login form as a browser would."""
+    token = csrf(client, "/manage/login")
+    return client.post("/manage/login" + next_url, data={"csrf_token": token, "email": email, "password": password})
+
+
+@pytest.fixture
+def anna(area):
+    """A browser in which Anna is logged in."""
+    client = area.test_client()
+    assert log_in(client).status_code == 303
+    return client
+
+
+def test_the_area_needs_a_login(area):
+    client = area.test_client()
+    response = client.get("/manage/")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/manage/login?next=")
+
+
+@pytest.mark.parametrize(("email", "password"), [("anna@example.de", "wrong password"), ("nobody@example.de", PASSWORD), ("anna@example.de", "")])
+def test_a_failed_login_says_the_same_whatever_was_wrong(area, email, password):
+    client = area.test_client()
+    response = log_in(client, email, password)
+    assert response.status_code == 401
+    assert "Die E-Mail-Adresse oder das Passwort ist nicht korrekt." in page(response).get_text()
+    assert client.get("/manage/").status_code == 302
+
+
+def test_login_sets_a_safe_session_cookie_and_logout_ends_it(area):
+    client = area.test_client()
+    response = log_in(client)
+    assert response.status_code == 303 and response.headers["Location"] == "/manage/"
+    cookie = next(h for h in response.headers.getlist("Set-Cookie") if h.startswith("session="))
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert client.get("/manage/").status_code == 200
+    assert client.get("/manage/logout").status_code == 405  # a GET cannot log anyone out
+    token = csrf(client, "/manage/")
+    assert client.post("/manage/logout", data={"csrf_token": token}).status_code == 303
+    assert client.get("/manage/").status_code == 302
+
+
+def test_login_without_csrf_token_is_refused(area):
+    client = area.test_client()
+    response = client.post("/manage/login", data={"email": "anna@example.de", "password": PASSWORD})
+    assert response.status_code == 400
+    assert client.get("/manage/").status_code == 302
+
+
+@pytest.mark.parametrize("target", ["//evil.example/", "https://evil.example/", "/manage/orgs/acme"])
+def test_login_only_follows_local_next_links(area, target):
+    from urllib.parse import quote
+
+    response = log_in(area.test_client(), next_url=f"?next={quote(target)}")
+    assert response.headers["Location"] == (target if target.startswith("/manage") else "/manage/")
+
+
+def test_overview_shows_own_organisations_with_attention_first(area, anna):
+    rows = page(anna.get("/manage/")).select("tr[data-org]")
+    assert [r["data-org"] for r in rows] == ["beta", "acme"]  # beta has no result yet; acme's latest is all done; "other" is not Anna's
+    assert "Noch keine abgeschlossene Prüfung" in rows[0].get_text()
+    assert rows[1].find(attrs={"data-critical": True})["data-critical"] == "0"
+    # a critical result moves an organisation to the top
+    api = Api(area)
+    with area.app_context():
+        key = db.session().scalar(select(Organisation.embed_key).where(Organisation.slug == "acme"))
+    token, prompt = api.start(key)
+    api.finish(token, GOLDEN[1][1], prompt)
+    rows = page(anna.get("/manage/")).select("tr[data-org]")
+    assert [r["data-org"] for r in rows] == ["acme", "beta"]
+    assert rows[0].find(attrs={"data-critical": True})["data-critical"] == str(list(contract.statuses(GOLDEN[1][1]).values()).count("critical"))
+
+
+def test_review_due_twelve_months_after_completion(area, anna):
+    with area.app_context():
+        session = db.session()
+        for assessment in session.scalars(select(Assessment)):
+            assessment.completed_at = assessment.completed_at - timedelta(days=366)
+        session.commit()
+    row = page(anna.get("/manage/")).select_one("tr[data-org=acme]")
+    assert row.find(attrs={"data-review-due": True}) is not None
+
+
+def test_organisation_page_shows_the_checklist_links_and_history(area, anna):
+    soup = page(anna.get("/manage/orgs/acme"))
+    statuses = {li["data-item"]: li["data-status"] for li in soup.select("li[data-item]")}
+    assert statuses == contract.statuses(GOLDEN[0][1])
+    assert "/w/" in soup.find(id="wizard-link")["value"]
+    assert len(soup.select("tr[data-assessment]")) == 2
+    for fmt in ("pdf", "xlsx", "csv", "md", "json"):
+        assert soup.find("a", href=f"/manage/orgs/acme/checklist.{fmt}")
+
+
+@pytest.mark.parametrize("fmt", ["pdf", "csv", "xlsx", "md", "json"])
+def test_downloads_from_the_manager_area(anna, fmt):
+    response = anna.get(f"/manage/orgs/acme/checklist.{fmt}?lang=en")
+    assert response.status_code == 200
+    assert f'.{fmt}"' in response.headers["Content-Disposition"]
+    if fmt == "xlsx":
+        sheet = openpyxl.load_workbook(io.BytesIO(response.data))["Checklist"]
+        assert sheet.cell(row=1, column=1).value == "Item"
+
+
+def test_documents_page_shows_texts_escaped_with_downloads(area, anna):
+    # make the hostile company name the latest result
+    api = Api(area)
+    with area.app_context():
+        key = db.session().scalar(select(Organisation.embed_key).where(Organisation.slug == "acme"))
+    token, prompt = api.start(key, locale="de")
+    api.finish(token, {**GOLDEN[0][1], "company_name": PAYLOAD}, prompt)
+    response = anna.get("/manage/orgs/acme/documents")
+    raw = response.data.decode()
+    assert "<script>alert(1)</script>" not in raw and "&lt;script&gt;alert(1)&lt;/script&gt;" in raw
+    soup = page(response)
+    assert [s["data-document"] for s in soup.select("section[data-document]")] == ["first_contact_message", "imprint_snippet", "ropa_entry"]
+    assert PAYLOAD in soup.find(id="text-first_contact_message").get_text()
+    txt = anna.get("/manage/orgs/acme/documents/first_contact_message.txt")
+    assert txt.status_code == 200 and txt.mimetype == "text/plain" and PAYLOAD in txt.data.decode()
+    md = anna.get("/manage/orgs/acme/documents/imprint_snippet.md").data.decode()
+    assert "\\<script\\>" in md and "<script>" not in md
+
+
+def test_compare_two_assessments(area, anna):
+    soup = page(anna.get("/manage/orgs/acme"))
+    ids = [tr["data-assessment"] for tr in soup.select("tr[data-assessment]")]
+    compared = page(anna.get(f"/manage/orgs/acme/compare?a={ids[1]}&b={ids[0]}"))
+    changed_items = {tr["data-item"] for tr in compared.select("tr[data-item]")}
+    before, after = contract.statuses({**GOLDEN[1][1]}), contract.statuses(GOLDEN[0][1])
+    assert changed_items == {i for i in contract.ITEM_IDS if before[i] != after[i]}
+    changed_answers = {tr["data-answer"] for tr in compared.select("tr[data-answer]")}
+    assert {"purpose", "sensitive_data", "device", "company_name"} <= changed_answers
+
+
+FOREIGN = [
+    "/manage/orgs/other",
+    "/manage/orgs/other/checklist.pdf",
+    "/manage/orgs/other/checklist.csv",
+    "/manage/orgs/other/checklist.xlsx",
+    "/manage/orgs/other/checklist.md",
+    "/manage/orgs/other/checklist.json",
+    "/manage/orgs/other/documents",
+    "/manage/orgs/other/documents/first_contact_message.txt",
+    "/manage/orgs/other/compare?a=1&b=3",
+    "/manage/admin",
+]
+
+
+@pytest.mark.parametrize("path", FOREIGN)
+def test_another_organisation_is_404_everywhere(area, anna, path):
+    response = anna.get(path)
+    assert response.status_code == 404
+    assert "Other AG" not in response.data.decode()
+
+
+def test_compare_refuses_an_assessment_of_another_organisation(area, anna):
+    with area.app_context():
+        other_id = db.session().scalar(select(Assessment.id).join(Organisation).where(Organisation.slug == "other"))
+        own_id = db.session().scalar(select(Assessment.id).join(Organisation).where(Organisation.slug == "acme"))
+    assert anna.get(f"/manage/orgs/acme/compare?a={own_id}&b={other_id}").status_code == 404
+
+
+def test_admin_sees_all_and_creates_organisations_and_managers(area):
+    client = area.test_client()
+    assert log_in(client, "root@example.de").status_code == 303
+    assert {r["data-org"] for r in page(client.get("/manage/")).select("tr[data-org]")} == {"acme", "beta", "other"}
+    token = csrf(client, "/manage/admin")
+    response = client.post("/manage/admin", data={"csrf_token": token, "create": "organisation", "slug": "neu", "name": "Neu GmbH", "locale": "en"})
+    assert response.status_code == 200
+    embed_key = page(response).find(attrs={"data-secret": True}).get_text()
+    assert Api(area).start(embed_key)[1]["step"] == "purpose"
+    response = client.post("/manage/admin", data={"csrf_token": token, "create": "manager", "email": "new@example.de", "orgs": ["neu"], "role": "member"})
+    api_token = page(response).find(attrs={"data-secret": True}).get_text()
+    listed = area.test_client().get("/api/v1/orgs", headers={"Authorization": f"Bearer {api_token}"}).get_json()["organisations"]
+    assert [o["slug"] for o in listed] == ["neu"]
+    again = client.post("/manage/admin", data={"csrf_token": token, "create": "manager", "email": "new@example.de", "role": "member"})
+    assert again.status_code == 422
+    no_csrf = client.post("/manage/admin", data={"create": "organisation", "slug": "x", "name": "X"})
+    assert no_csrf.status_code == 400
+
+
+def test_manager_area_in_english(area, anna):
+    soup = page(anna.get("/manage/?lang=en"))
+    assert soup.find("h1").get_text() == "Your organisations"
+    assert page(anna.get("/manage/")).find("h1").get_text() == "Ihre Organisationen"  # de by default here
+
+
+def test_pages_have_strict_headers_and_no_inline_script(anna):
+    response = anna.get("/manage/orgs/acme")
+    assert "unsafe-inline" not in response.headers["Content-Security-Policy"]
+    scripts = page(response).find_all("script")
+    assert scripts and all(s.get("src", "").startswith("/static/") and not s.string for s in scripts)
+
+
+def test_the_wizard_summary_offers_exports_to_a_logged_in_manager(area, anna):
+    from tests.wizard_user import WizardUser
+
+    with area.app_context():
+        keys = dict(db.session().execute(select(Organisation.slug, Organisation.embed_key)).all())
+    respondent = WizardUser(area.test_client()).open(f"/w/{keys['acme']}")
+    respondent.finish(INTERNAL_ONLY)
+    assert respondent.page.find("a", href="/manage/orgs/acme/checklist.pdf") is None  # not for the respondent
+    manager_view = WizardUser(anna).open(f"/w/a/{respondent.token}")
+    assert manager_view.page.find("a", href="/manage/orgs/acme/checklist.pdf") is not None
+    foreign = WizardUser(area.test_client()).open(f"/w/{keys['other']}")
+    foreign.finish(INTERNAL_ONLY)
+    assert WizardUser(anna).open(f"/w/a/{foreign.token}").page.find("a", href="/manage/orgs/other/checklist.pdf") is None
