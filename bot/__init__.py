@@ -33,7 +33,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     i18n.check_catalogs(app.config["LOCALES_DIR"])
 
     from .store import db
-    from .web import api, babel, csrf, errors, main, manage, manager_api, openapi, wizard
+    from .web import api, babel, csrf, errors, main, manage, manager_api, openapi, widget, wizard
 
     db.init_app(app)
     babel.init_app(app)
@@ -46,6 +46,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(openapi.bp)
     app.register_blueprint(wizard.bp)
     app.register_blueprint(manage.bp)
+    app.register_blueprint(widget.bp)
     return app
 
 

@@ -10,6 +10,7 @@ import sys
 import tempfile
 from pathlib import Path
 from typing import Any, NoReturn
+from urllib.parse import urlsplit
 
 import click
 from babel.messages.frontend import BaseError, CommandLineInterface
@@ -124,6 +125,21 @@ def _organisation(slug: str) -> Organisation:
     return organisation
 
 
+@cli.command("allow-origins")
+@click.argument("slug")
+@click.argument("origins", nargs=-1)
+def allow_origins(slug: str, origins: tuple[str, ...]) -> None:
+    """Let the chat widget of SLUG run only on these web origins (e.g. https://www.example.de); none: any."""
+    for origin in origins:
+        parts = urlsplit(origin)
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.path not in ("", "/"):
+            _bad_input(f"{origin!r} is not an origin like https://www.example.de")
+    organisation = _organisation(slug)
+    organisation.allowed_origins = " ".join(o.rstrip("/") for o in origins)
+    db.session().commit()
+    click.echo(f"{slug}: widget allowed on {organisation.allowed_origins or 'any web site'}")
+
+
 DEMO_MANAGER = "demo@example.org"
 
 
@@ -150,6 +166,7 @@ def demo() -> None:
     click.echo(f"Demo manager {DEMO_MANAGER}, API token: {token}")
     click.echo(f"Manager area: /manage/ (log in as {DEMO_MANAGER} with the password {password})")
     click.echo(f"Wizard for the demo organisation: /w/{org.embed_key} (on this server)")
+    click.echo("Chat widget on a demo page: /demo")
 
 
 def _safe_url(url: str) -> str:

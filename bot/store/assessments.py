@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..engine import DONE, EngineRegistry, FlowEngine, TurnError
@@ -44,8 +44,8 @@ def organisation_by_embed_key(session: Session, embed_key: str) -> Organisation 
 
 
 def assessment_by_token(session: Session, token: str) -> Assessment | None:
-    """The assessment with this token, if any."""
-    return session.scalar(select(Assessment).where(Assessment.token == token))
+    """The assessment with this token, if any, with its organisation (one query)."""
+    return session.scalar(select(Assessment).options(joinedload(Assessment.organisation)).where(Assessment.token == token))
 
 
 def engine_for(registry: EngineRegistry, assessment: Assessment) -> FlowEngine:

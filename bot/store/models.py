@@ -7,7 +7,7 @@ import secrets
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -86,8 +86,16 @@ class Organisation(Base):
     locale: Mapped[str] = mapped_column(String(5), default="de")
     embed_key: Mapped[str] = mapped_column(String(64), unique=True, default=new_embed_key)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Web origins allowed to run the chat widget (space-separated, e.g. "https://www.example.de"); empty: any.
+    allowed_origins: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="organisation", cascade="all, delete-orphan", passive_deletes=True)
+
+
+def origin_allowed(organisation: Organisation, origin: str | None) -> bool:
+    """Whether a browser on `origin` may use this organisation's chat (no list: every origin)."""
+    allowed = organisation.allowed_origins.split()
+    return not allowed or origin is None or origin.rstrip("/") in {o.rstrip("/") for o in allowed}
 
 
 class Manager(Base):

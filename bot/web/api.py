@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 from babel.support import Translations
-from flask import Blueprint, current_app, jsonify, request, url_for
+from flask import Blueprint, current_app, g, jsonify, request, url_for
 from flask_babel import gettext
 
 from .. import engines
@@ -20,7 +20,7 @@ from ..engine import FlowEngine, TurnError
 from ..i18n import N_, SUPPORTED_LOCALES, catalog, normalise_locale, prompt_dict, turn_error_message
 from ..store import assessments as store
 from ..store.db import session
-from ..store.models import Assessment
+from ..store.models import Assessment, Organisation, origin_allowed
 from .errors import FLOW_UNAVAILABLE, HTTP_MESSAGES, ApiError
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -36,14 +36,36 @@ MESSAGES = {
     "unknown_assessment": N_("This assessment does not exist. Please check the link or start again."),
     "invalid_locale": N_("This language is not available; choose one of: %(allowed)s."),
     "flow_unavailable": FLOW_UNAVAILABLE,
+    "origin_not_allowed": N_("This web site may not use this organisation's questionnaire."),
 }
 
 
 @bp.after_request
-def no_store(response):
-    """Responses carry tokens and answers: never cache them."""
+def no_store_and_cors(response):
+    """Never cache (tokens and answers); let the widget call from other sites (CORS, no cookies involved).
+
+    The widget runs on the organisation's own web site, so the chat API answers any
+    origin unless the organisation keeps an allow-list; the actual request is then
+    refused with 403 when its origin is not on it (see `_check_origin`).
+    """
     response.headers["Cache-Control"] = "no-store"
+    origin = request.headers.get("Origin")
+    if origin and not g.get("origin_refused"):
+        response.headers["Access-Control-Allow-Origin"] = origin
+        response.headers["Access-Control-Expose-Headers"] = "Location, Retry-After"
+        response.vary.add("Origin")
+        if request.method == "OPTIONS":
+            response.headers["Access-Control-Allow-Methods"] = "GET, POST, PATCH"
+            response.headers["Access-Control-Allow-Headers"] = "Content-Type"
+            response.headers["Access-Control-Max-Age"] = "600"
     return response
+
+
+def _check_origin(organisation: Organisation) -> None:
+    """403 when the organisation keeps an origin allow-list and the browser's origin is not on it."""
+    if not origin_allowed(organisation, request.headers.get("Origin")):
+        g.origin_refused = True
+        raise _error(403, "origin_not_allowed")
 
 
 # -- request helpers -------------------------------------------------------------
@@ -102,6 +124,7 @@ def _load(token: str) -> tuple[Assessment, FlowEngine, Translations]:
     assessment = store.assessment_by_token(session(), token) if len(token) <= 64 else None
     if assessment is None:
         raise _error(404, "unknown_assessment")
+    _check_origin(assessment.organisation)
     tr = _translations(_response_locale(assessment))
     try:
         engine = store.engine_for(engines(current_app), assessment)
@@ -154,6 +177,7 @@ def create_assessment():
     organisation = store.organisation_by_embed_key(session(), embed_key) if len(embed_key) <= 64 else None
     if organisation is None:
         raise _error(404, "unknown_embed_key")
+    _check_origin(organisation)
     engine = engines(current_app).get(current_app.config["DEFAULT_FLOW"])
     assessment = store.start(session(), engine, organisation, locale or organisation.locale, channel)
     tr = _translations(_response_locale(assessment))

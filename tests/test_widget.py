@@ -1,0 +1,115 @@
+"""The widget's server side: its files and cache headers, its words, CORS and the origin allow-list, the demo page."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from bot.store import db
+from bot.store.models import Assessment, Organisation
+
+
+@pytest.fixture
+def shop(app):
+    """An organisation that allows the widget only on https://shop.example."""
+    with app.app_context():
+        session = db.session()
+        org = Organisation(slug="demo", name="Demo GmbH", locale="de", allowed_origins="https://shop.example https://www.shop.example")
+        session.add(org)
+        session.commit()
+        return org.embed_key
+
+
+def test_the_script_is_served_with_short_revalidated_caching(client):
+    response = client.get("/widget.js")
+    assert response.status_code == 200 and response.mimetype == "text/javascript"
+    assert response.headers["Cache-Control"] == "public, max-age=300"
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    assert b"data-wa-widget" in response.data
+    again = client.get("/widget.js", headers={"If-None-Match": response.headers["ETag"]})
+    assert again.status_code == 304
+
+
+def test_the_styles_are_immutable_at_their_versioned_address(client):
+    style = client.get("/widget/texts.json").get_json()["style"]
+    assert style.startswith("/widget.css?v=")
+    versioned = client.get(style)
+    assert versioned.mimetype == "text/css" and "immutable" in versioned.headers["Cache-Control"]
+    assert "immutable" not in client.get("/widget.css?v=old").headers["Cache-Control"]
+
+
+@pytest.mark.parametrize(("lang", "word"), [("de", "Neu beginnen"), ("en", "Start over")])
+def test_the_widget_words_come_from_the_catalogs(client, lang, word):
+    data = client.get(f"/widget/texts.json?lang={lang}").get_json()
+    assert data["locale"] == lang and data["texts"]["restart"] == word
+    assert "{answered}" in data["texts"]["progress"] and "{total}" in data["texts"]["progress"]
+
+
+def test_cors_preflight_and_response_headers(client, shop):
+    preflight = client.options("/api/v1/assessments", headers={"Origin": "https://shop.example", "Access-Control-Request-Method": "POST"})
+    assert preflight.status_code == 200
+    assert preflight.headers["Access-Control-Allow-Origin"] == "https://shop.example"
+    assert "POST" in preflight.headers["Access-Control-Allow-Methods"] and preflight.headers["Access-Control-Allow-Headers"] == "Content-Type"
+    created = client.post("/api/v1/assessments", json={"embed_key": shop}, headers={"Origin": "https://shop.example"})
+    assert created.status_code == 201 and created.headers["Access-Control-Allow-Origin"] == "https://shop.example"
+    assert "Origin" in created.headers["Vary"]
+    assert "Set-Cookie" not in created.headers  # the chat API never uses cookies
+
+
+def test_the_origin_allow_list_refuses_other_sites_and_changes_nothing(app, client, shop):
+    refused = client.post("/api/v1/assessments", json={"embed_key": shop}, headers={"Origin": "https://evil.example"})
+    assert refused.status_code == 403 and refused.get_json()["error"]["code"] == "origin_not_allowed"
+    assert "Access-Control-Allow-Origin" not in refused.headers
+    token = client.post("/api/v1/assessments", json={"embed_key": shop}, headers={"Origin": "https://www.shop.example"}).get_json()["token"]
+    answer = client.post(f"/api/v1/assessments/{token}/answers", json={"step": "purpose", "value": "internal"}, headers={"Origin": "https://evil.example"})
+    assert answer.status_code == 403
+    with app.app_context():
+        assessments = db.session().scalars(select(Assessment)).all()
+        assert len(assessments) == 1 and assessments[0].state == "purpose"
+
+
+def test_any_origin_when_there_is_no_allow_list(app, client):
+    with app.app_context():
+        session = db.session()
+        org = Organisation(slug="open", name="Open", locale="de")
+        session.add(org)
+        session.commit()
+        key = org.embed_key
+    response = client.post("/api/v1/assessments", json={"embed_key": key}, headers={"Origin": "https://anywhere.example"})
+    assert response.status_code == 201 and response.headers["Access-Control-Allow-Origin"] == "https://anywhere.example"
+
+
+def test_the_demo_page_embeds_the_widget(client, shop):
+    response = client.get("/demo")
+    assert response.status_code == 200
+    assert f'data-embed-key="{shop}"' in response.data.decode()
+    assert '<script src="/widget.js"' in response.data.decode()
+
+
+def test_no_demo_page_without_the_demo_organisation(client):
+    assert client.get("/demo").status_code == 404
+
+
+def test_the_manager_page_shows_the_embed_snippet(app, shop):
+    from bot.store.managers import create_manager
+    from tests.test_manage import PASSWORD, log_in
+
+    with app.app_context():
+        session = db.session()
+        create_manager(session, "anna@example.de", [session.scalar(select(Organisation))], password=PASSWORD)
+    client = app.test_client()
+    log_in(client)
+    page = client.get("/manage/orgs/demo").data.decode()
+    assert "data-embed-key=&#34;" + shop in page and "/widget.js" in page
+
+
+def test_allow_origins_command(app, runner, shop):
+    from bot.cli import cli
+
+    result = runner.invoke(cli, ["allow-origins", "demo", "https://new.example/"])
+    assert result.exit_code == 0 and "https://new.example" in result.output
+    client = app.test_client()
+    assert client.post("/api/v1/assessments", json={"embed_key": shop}, headers={"Origin": "https://new.example"}).status_code == 201
+    assert client.post("/api/v1/assessments", json={"embed_key": shop}, headers={"Origin": "https://shop.example"}).status_code == 403
+    assert runner.invoke(cli, ["allow-origins", "demo", "not an origin"]).exit_code == 2
+    assert "any web site" in runner.invoke(cli, ["allow-origins", "demo"]).output
