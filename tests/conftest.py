@@ -170,6 +170,19 @@ def backend_app(request, tmp_path, locales_dir):
     app.extensions["db_engine"].dispose()
 
 
+def add_organisation(app, slug: str, name: str | None = None, locale: str = "de", **fields) -> str:
+    """Create an organisation in the app's database; return its embed key."""
+    from bot.store import db
+    from bot.store.models import Organisation
+
+    with app.app_context():
+        session = db.session()
+        org = Organisation(slug=slug, name=name or slug.title(), locale=locale, **fields)
+        session.add(org)
+        session.commit()
+        return org.embed_key
+
+
 # -- browser tests ------------------------------------------------------------------------
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -8,10 +8,8 @@ import pytest
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Response
 
-from bot.store import db
-from bot.store.models import Organisation
 from tests import contract
-from tests.conftest import screenshot, serious_accessibility_violations
+from tests.conftest import add_organisation, screenshot, serious_accessibility_violations
 from tests.test_api import INTERNAL_ONLY
 from tests.test_flow_walks import GOLDEN
 
@@ -30,12 +28,7 @@ HOST_PAGE = """<!doctype html>
 def host_page(live_server):
     """A second server (another origin) serving the customer's page that embeds the widget."""
     app_url, app = live_server
-    with app.app_context():
-        session = db.session()
-        org = Organisation(slug="demo", name="Bäckerei Muster GmbH", locale="de")
-        session.add(org)
-        session.commit()
-        key = org.embed_key
+    key = add_organisation(app, "demo", "Bäckerei Muster GmbH")
 
     def page(environ, start_response):
         query = environ.get("QUERY_STRING", "")

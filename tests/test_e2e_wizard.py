@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.store import db
-from bot.store.models import Organisation
 from tests import contract
-from tests.conftest import screenshot, serious_accessibility_violations
+from tests.conftest import add_organisation, screenshot, serious_accessibility_violations
 from tests.test_flow_walks import GOLDEN
 
 pytestmark = pytest.mark.e2e
@@ -17,12 +15,7 @@ pytestmark = pytest.mark.e2e
 def wizard_link(live_server) -> str:
     """The wizard link of an organisation on the live server."""
     base, app = live_server
-    with app.app_context():
-        session = db.session()
-        org = Organisation(slug="acme", name="ACME GmbH", locale="de")
-        session.add(org)
-        session.commit()
-        return f"{base}/w/{org.embed_key}"
+    return f"{base}/w/{add_organisation(app, 'acme', 'ACME GmbH')}"
 
 
 def _step(page) -> str:

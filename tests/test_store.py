@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 
 from bot.store import db
 from bot.store.models import AnswerRevision, Assessment, Base, Organisation
+from tests.conftest import add_organisation
 from tests.test_flow_walks import GOLDEN
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,16 +44,6 @@ def test_tables_and_lookup_indexes_exist(backend_app):
     assert ("token",) in unique
     revision_unique = {tuple(c["column_names"]) for c in inspector.get_unique_constraints("answer_revision")}
     assert ("assessment_id", "seq") in revision_unique
-
-
-def add_organisation(app, slug: str) -> str:
-    """Create an organisation; return its embed key."""
-    with app.app_context():
-        session = db.session()
-        org = Organisation(slug=slug, name=slug.title())
-        session.add(org)
-        session.commit()
-        return org.embed_key
 
 
 def test_deleting_an_organisation_removes_its_assessments(backend_app):

@@ -7,17 +7,13 @@ from sqlalchemy import select
 
 from bot.store import db
 from bot.store.models import Assessment, Organisation
+from tests.conftest import add_organisation
 
 
 @pytest.fixture
 def shop(app):
     """An organisation that allows the widget only on https://shop.example."""
-    with app.app_context():
-        session = db.session()
-        org = Organisation(slug="demo", name="Demo GmbH", locale="de", allowed_origins="https://shop.example https://www.shop.example")
-        session.add(org)
-        session.commit()
-        return org.embed_key
+    return add_organisation(app, "demo", "Demo GmbH", allowed_origins="https://shop.example https://www.shop.example")
 
 
 def test_the_script_is_served_with_short_revalidated_caching(client):
@@ -69,12 +65,7 @@ def test_the_origin_allow_list_refuses_other_sites_and_changes_nothing(app, clie
 
 
 def test_any_origin_when_there_is_no_allow_list(app, client):
-    with app.app_context():
-        session = db.session()
-        org = Organisation(slug="open", name="Open", locale="de")
-        session.add(org)
-        session.commit()
-        key = org.embed_key
+    key = add_organisation(app, "open")
     response = client.post("/api/v1/assessments", json={"embed_key": key}, headers={"Origin": "https://anywhere.example"})
     assert response.status_code == 201 and response.headers["Access-Control-Allow-Origin"] == "https://anywhere.example"
 

@@ -6,8 +6,9 @@ import pytest
 from sqlalchemy import select
 
 from bot.store import db
-from bot.store.models import AnswerRevision, Assessment, Organisation
+from bot.store.models import AnswerRevision, Assessment
 from tests import contract
+from tests.conftest import add_organisation
 from tests.test_api import INTERNAL_ONLY, SCENARIOS, snapshot
 from tests.test_flow_walks import GOLDEN
 from tests.wizard_user import WizardUser
@@ -16,12 +17,7 @@ from tests.wizard_user import WizardUser
 @pytest.fixture
 def embed_key(app) -> str:
     """The embed key of an organisation in the test database."""
-    with app.app_context():
-        session = db.session()
-        org = Organisation(slug="acme", name="ACME GmbH", locale="de")
-        session.add(org)
-        session.commit()
-        return org.embed_key
+    return add_organisation(app, "acme", "ACME GmbH")
 
 
 @pytest.fixture
