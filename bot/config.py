@@ -21,6 +21,8 @@ def defaults(instance_path: str) -> dict[str, object]:
         "DEFAULT_FLOW": "whatsapp_gdpr",
         "BABEL_DEFAULT_LOCALE": "de",
         "MAX_CONTENT_LENGTH": 64 * 1024,
+        # How many reverse proxies in front set X-Forwarded-For/-Proto/-Host (0: none, trust no such header).
+        "TRUSTED_PROXIES": 0,
         # Forms: a CSRF token lives as long as the browser session (a wizard may be left open for hours).
         "WTF_CSRF_TIME_LIMIT": None,
         "SESSION_COOKIE_HTTPONLY": True,

@@ -256,3 +256,14 @@ def test_the_wizard_summary_offers_exports_to_a_logged_in_manager(area, anna):
     foreign = WizardUser(area.test_client()).open(f"/w/{keys['other']}")
     foreign.finish(INTERNAL_ONLY)
     assert WizardUser(anna).open(f"/w/a/{foreign.token}").page.find("a", href="/manage/orgs/other/checklist.pdf") is None
+
+
+def test_all_checklists_in_one_csv(area, anna):
+    import csv as csv_module
+
+    response = anna.get("/manage/checklists.csv?lang=en")
+    assert response.status_code == 200 and response.headers["Content-Type"] == "text/csv; charset=utf-8"
+    rows = list(csv_module.reader(io.StringIO(response.data.decode().removeprefix("\ufeff")), delimiter=";"))
+    assert rows[0][0] == "Organisation"
+    assert {r[0] for r in rows[1:]} == {"ACME GmbH"}  # beta has no result; "other" is not Anna's
+    assert len(rows) == 27

@@ -174,3 +174,61 @@ def test_the_version_check_makes_the_second_writer_lose(backend_app):
         assert (mine.state, mine.answers, mine.version) == ("internal_messenger", {"purpose": "internal"}, 2)
         revisions = first.execute(select(AnswerRevision.seq, AnswerRevision.value, AnswerRevision.channel)).all()
         assert [tuple(r) for r in revisions] == [(2, "internal", "widget")]
+
+
+@pytest.mark.postgres
+def test_two_hosts_behind_a_proxy_share_one_postgresql(pg_session_url, locales_dir, tmp_path):
+    """Two gunicorn "hosts" on one database: a conversation may hop between them, and races are still decided once."""
+    from tests.conftest import _fresh_app
+
+    app = _fresh_app(pg_session_url, locales_dir)
+    key = add_organisation(app, "acme")
+    hosts = []
+    env = {**os.environ, "DATABASE_URL": pg_session_url, "SECRET_KEY": "two-hosts", "FLASK_LOCALES_DIR": str(locales_dir), "FLASK_TRUSTED_PROXIES": "1"}
+    processes = []
+    try:
+        for _ in range(2):
+            port = _free_port()
+            command = [str(Path(sys.executable).parent / "gunicorn"), "--workers", "2", "--bind", f"127.0.0.1:{port}", "bot:create_app()"]
+            processes.append(subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+            hosts.append(f"http://127.0.0.1:{port}")
+        for base in hosts:
+            for _ in range(150):
+                try:
+                    if _request(base, "GET", "/healthz")[0] == 200:
+                        break
+                except OSError:
+                    time.sleep(0.1)
+        status, created = _request(hosts[0], "POST", "/api/v1/assessments", {"embed_key": key, "locale": "en"})
+        assert status == 201
+        token, prompt = created["token"], created["prompt"]
+        answers = GOLDEN[0][1]
+        for turn in range(6):  # alternate hosts, as a round-robin proxy would
+            status, body = _request(hosts[turn % 2], "POST", f"/api/v1/assessments/{token}/answers", {"step": prompt["step"], "value": answers[prompt["step"]]})
+            assert status == 200
+            prompt = body["prompt"]
+        step = prompt["step"]
+        results = []
+        barrier = threading.Barrier(6)
+
+        def write(i):
+            barrier.wait()
+            results.append(_request(hosts[i % 2], "POST", f"/api/v1/assessments/{token}/answers", {"step": step, "value": answers[step]})[0])
+
+        threads = [threading.Thread(target=write, args=(i,)) for i in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert sorted(results) == [200] + [409] * 5
+        # the proxy's headers decide the links the app writes (the wizard link on a manager page, Location headers)
+        forwarded = {"Content-Type": "application/json", "X-Forwarded-Proto": "https", "X-Forwarded-Host": "wa.example.de"}
+        body = json.dumps({"embed_key": key}).encode()
+        request = urllib.request.Request(hosts[1] + "/api/v1/assessments", data=body, method="POST", headers=forwarded)
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert response.headers["Location"].startswith("https://wa.example.de/api/v1/assessments/")
+    finally:
+        for process in processes:
+            process.terminate()
+            process.wait(timeout=20)
+        app.extensions["db_engine"].dispose()

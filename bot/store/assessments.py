@@ -13,10 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
-from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..engine import DONE, EngineRegistry, FlowEngine, TurnError
 from .models import AnswerRevision, Assessment, Organisation, utcnow
@@ -116,27 +116,29 @@ def take_turn(
     if fast_forward and action in ("answer", "skip"):
         engine.fast_forward(model)
     now = utcnow()
-    revision = AnswerRevision(
-        assessment_id=assessment.id,
-        seq=assessment.version + 1,
-        action=action,
-        step=recorded_step,
-        value=recorded_value,
-        channel=channel,
-        created_at=now,
-    )
-    assessment.state = model.state
-    assessment.answers = model.answers
-    assessment.updated_at = now
+    changes: dict[str, Any] = {"state": model.state, "answers": model.answers, "updated_at": now, "version": assessment.version + 1}
     if model.state == DONE:
-        assessment.completed_at = now
-        assessment.completed_answers = engine.effective_answers(model.answers)
-    session.add(revision)
+        changes |= {"completed_at": now, "completed_answers": engine.effective_answers(model.answers)}
+    # Two plain statements, as a hand-written turn would do: the version check in the UPDATE, then the revision.
+    # (Core statements rather than the ORM's unit of work: the same SQL, at a fraction of the Python cost.)
     try:
+        updated = session.execute(
+            update(Assessment).where(Assessment.id == assessment.id, Assessment.version == assessment.version).values(**changes),
+            execution_options={"synchronize_session": False},
+        )
+        if updated.rowcount != 1:
+            raise StaleAssessmentError(assessment.token)
+        session.execute(
+            insert(AnswerRevision).values(
+                assessment_id=assessment.id, seq=changes["version"], action=action, step=recorded_step, value=recorded_value, channel=channel, created_at=now
+            )
+        )
         session.commit()
-    except (StaleDataError, IntegrityError) as exc:
+    except (StaleAssessmentError, IntegrityError) as exc:
         session.rollback()
         raise StaleAssessmentError(assessment.token) from exc
+    for name, value in changes.items():  # the object now shows what was committed
+        set_committed_value(assessment, name, value)
 
 
 def reload(session: Session, assessment: Assessment) -> Assessment:

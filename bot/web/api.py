@@ -182,7 +182,7 @@ def create_assessment():
     assessment = store.start(session(), engine, organisation, locale or organisation.locale, channel)
     tr = _translations(_response_locale(assessment))
     body = {"token": assessment.token, "locale": assessment.locale, "prompt": _prompt(engine, assessment, tr)}
-    return jsonify(body), 201, {"Location": url_for("api.get_assessment", token=assessment.token)}
+    return jsonify(body), 201, {"Location": url_for("api.get_assessment", token=assessment.token, _external=True)}
 
 
 @bp.get("/assessments/<token>")

@@ -21,6 +21,7 @@ from .. import engines
 from ..documents import DOCUMENT_IDS
 from ..documents import generate as generate_documents
 from ..exporters import FORMAT_NAMES, STATUS_ORDER
+from ..exporters import csv as csv_export
 from ..i18n import N_, STATUS_LABELS, SUPPORTED_LOCALES, answer_rows, normalise_locale, text
 from ..store import assessments as store
 from ..store import managers
@@ -148,6 +149,29 @@ def index():
     latest = store.overview(session(), organisations)
     rows = sorted((_status(o, *latest[o.id]) for o in organisations), key=lambda r: r["attention"])
     return render_template("manage/index.html", rows=rows, locale=_locale(), is_admin=me().is_admin)
+
+
+@bp.get("/checklists.csv")
+@login_required
+def all_checklists() -> Response:
+    """The latest checklist of every organisation of this manager in one CSV (to track many clients)."""
+    organisations = managers.visible_organisations(session(), me())
+    latest = store.overview(session(), organisations)
+    locale = normalise_locale(request.args.get("lang")) or _locale()
+    reports = []
+    for org in organisations:
+        completed = latest[org.id][0]
+        if completed is None:
+            continue
+        try:
+            reports.append(checklist_report(org, completed, locale))
+        except store.FlowVersionMissingError:
+            continue
+    response = Response(csv_export.render_many(reports))
+    response.headers["Content-Type"] = csv_export.MEDIA_TYPE
+    response.headers["Content-Disposition"] = f'attachment; filename="wa-checklists-{utcnow():%Y-%m-%d}.csv"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.get("/orgs/<slug>")

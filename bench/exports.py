@@ -1,0 +1,92 @@
+"""Benchmark: exports. One checklist as PDF and XLSX, and the CSV of 1,000 organisations' checklists.
+
+Targets (DESIGN.md): a checklist PDF <= 300 ms; the CSV of 1,000 organisations <= 2 s.
+The CSV is fetched the way a consultant gets it: GET /manage/checklists.csv, logged in.
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.http_turns import scenario  # noqa: E402
+
+PDF_TARGET_MS = 300.0
+CSV_TARGET_S = 2.0
+
+
+def _median_ms(action, rounds: int) -> float:
+    samples = []
+    for _ in range(rounds):
+        started = time.perf_counter()
+        action()
+        samples.append((time.perf_counter() - started) * 1000)
+    return statistics.median(samples)
+
+
+def run(organisations: int = 1000, rounds: int = 5) -> dict[str, Any]:
+    """Time the PDF and XLSX of one checklist and the CSV of `organisations` checklists."""
+    from bot import create_app
+    from bot.exporters import build_report, formats
+    from bot.i18n import catalog
+    from bot.store import db
+    from bot.store.managers import create_manager
+    from bot.store.models import Assessment, Organisation, utcnow
+
+    folder = tempfile.mkdtemp(prefix="wa-bench-")
+    app = create_app({"TESTING": True, "SECRET_KEY": "bench", "DATABASE_URL": f"sqlite:///{folder}/exports.sqlite", "WTF_CSRF_ENABLED": False})
+    db.upgrade(app)
+    engine = app.extensions["engines"].get("whatsapp_gdpr")
+    _path, answers = scenario()
+    effective = engine.effective_answers(answers)
+    tr = catalog("de", app.config["LOCALES_DIR"])
+    report = build_report(engine.flow, engine.checklist(effective), tr, "de", answers=effective, org={"slug": "x", "name": "Bäckerei Muster GmbH"},
+                          assessment={"completed_at": utcnow().isoformat(), "flow": "whatsapp_gdpr", "version": 1})  # fmt: skip
+    exporters = formats()
+    formats()["pdf"].render(report)  # warm up: font files, imports
+    result: dict[str, Any] = {
+        "pdf_ms": _median_ms(lambda: exporters["pdf"].render(report), rounds),
+        "xlsx_ms": _median_ms(lambda: exporters["xlsx"].render(report), rounds),
+        "organisations": organisations,
+    }
+    with app.app_context():
+        session = db.session()
+        orgs = [Organisation(slug=f"org-{i:04d}", name=f"Kunde {i} GmbH", locale="de") for i in range(organisations)]
+        session.add_all(orgs)
+        session.flush()
+        now = utcnow()
+        done = {"flow_id": "whatsapp_gdpr", "flow_version": 1, "state": "done", "answers": answers, "locale": "de", "channel": "api"}
+        times = {"created_at": now, "updated_at": now, "completed_at": now}
+        session.add_all(Assessment(organisation_id=o.id, completed_answers=effective, **done, **times) for o in orgs)
+        session.commit()
+        create_manager(session, "consultant@example.de", [], password="bench-password", role="admin")
+    client = app.test_client()
+    client.post("/manage/login", data={"email": "consultant@example.de", "password": "bench-password"})
+    started = time.perf_counter()
+    response = client.get("/manage/checklists.csv")
+    result["csv_s"] = time.perf_counter() - started
+    result["csv_rows"] = response.data.decode("utf-8").count("\r\n") - 1
+    assert response.status_code == 200 and result["csv_rows"] == 26 * organisations, (response.status_code, result["csv_rows"])
+    app.extensions["db_engine"].dispose()
+    return result
+
+
+def describe(result: dict[str, Any]) -> str:
+    """A readable report."""
+    pdf = "meets" if result["pdf_ms"] <= PDF_TARGET_MS else "MISSES"
+    csv = "meets" if result["csv_s"] <= CSV_TARGET_S else "MISSES"
+    return "\n".join([
+        f"exports: PDF of one checklist {result['pdf_ms']:.0f} ms ({pdf} <= {PDF_TARGET_MS:.0f} ms), XLSX {result['xlsx_ms']:.0f} ms",
+        f"  CSV of {result['organisations']} organisations ({result['csv_rows']} rows) {result['csv_s']:.2f} s ({csv} <= {CSV_TARGET_S:.0f} s)",
+    ])  # fmt: skip
+
+
+if __name__ == "__main__":
+    print(describe(run(int(sys.argv[1]) if len(sys.argv) > 1 else 1000)))
