@@ -183,3 +183,21 @@ def test_exports_and_documents_are_isolated(world, path):
 def test_unknown_format_is_404(org):
     response = org["client"].get("/api/v1/orgs/acme/checklist.exe", headers={"Authorization": f"Bearer {org['token']}"})
     assert response.status_code == 404
+
+
+def test_pdf_keeps_european_scripts_and_survives_others(app):
+    """The bundled font is a subset: Latin, Greek and Cyrillic round-trip; other scripts never break the export."""
+    from bot.exporters import build_report
+    from bot.exporters import pdf as pdf_export
+    from bot.i18n import catalog
+
+    if shutil.which("pdftotext") is None:
+        skip_or_fail("pdftotext is missing (apt-get install poppler-utils)")
+    engine = app.extensions["engines"].get("whatsapp_gdpr")
+    answers = {**GOLDEN[2][1], "bsp_name": "Ελληνικά Кириллица Łódź Ærø – 😀 中文"}
+    tr = catalog("en", app.config["LOCALES_DIR"])
+    context = {"org": {"slug": "x", "name": "Šťastný s.r.o."}, "assessment": {"completed_at": "2026-11-23", "flow": "whatsapp_gdpr", "version": 1}}
+    report = build_report(engine.flow, engine.checklist(answers), tr, "en", answers=answers, **context)
+    text = subprocess.run(["pdftotext", "-", "-"], input=pdf_export.render(report), capture_output=True, check=True).stdout.decode()
+    flat = " ".join(text.split())
+    assert "Šťastný s.r.o." in flat and "Ελληνικά Кириллица Łódź Ærø –" in flat
