@@ -105,7 +105,7 @@ def table(pdf: FPDF, widths: tuple[float, ...], header: list[str], rows: list[Ro
         wrapped = []
         for column, (text, width) in enumerate(zip(row.cells, widths, strict=True)):
             pdf.set_font(FONT, "B" if column in row.bold else "", size)
-            wrapped.append(wrap(pdf, text, width - 2 * PADDING))
+            wrapped.append(wrap(pdf, text, width - 2 * PADDING - 2 * pdf.c_margin))  # cell() keeps c_margin on both sides
         height = max(len(lines) for lines in wrapped) * line_height + 2 * PADDING
         if pdf.get_y() + height > pdf.page_break_trigger and row is not heading:
             pdf.add_page()
