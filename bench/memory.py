@@ -73,7 +73,7 @@ def run(count: int = 10_000) -> dict[str, Any]:
     with database(kind) as url:
         key, _prompt = prepare(url)
         served_url = url + ("?options=-csynchronous_commit%3Doff" if kind == "postgres" else "")
-        with gunicorn("bot:create_app()", {"DATABASE_URL": served_url, "SECRET_KEY": "bench"}, workers=1) as (port, master):
+        with gunicorn("bot:create_app()", {"DATABASE_URL": served_url, "SECRET_KEY": "bench", "FLASK_RATELIMIT_ENABLED": "false"}, workers=1) as (port, master):
             serve(port, key, path, answers, max(400, count // 10))
             worker = _children(master)[0]
             before = rss_kib(worker)

@@ -39,13 +39,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     i18n.check_catalogs(app.config["LOCALES_DIR"])
 
     from .store import db
-    from .web import api, babel, csrf, errors, main, manage, manager_api, openapi, widget, wizard
+    from .web import api, babel, csrf, errors, limits, main, manage, manager_api, openapi, widget, wizard
 
     db.init_app(app)
     babel.init_app(app)
     errors.init_app(app)
     csrf.init_app(app, exempt=(api.bp, manager_api.bp))
     manage.init_app(app)
+    limits.init_app(app)
     app.register_blueprint(main.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(manager_api.bp)

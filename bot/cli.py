@@ -8,6 +8,7 @@ import secrets
 import shutil
 import sys
 import tempfile
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, NoReturn
 from urllib.parse import urlsplit
@@ -17,7 +18,7 @@ from babel.messages.frontend import BaseError, CommandLineInterface
 from babel.messages.pofile import read_po, write_po
 from flask import Flask, current_app
 from flask.cli import FlaskGroup
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from . import create_app
 from .config import FLOWS_DIR, PROJECT_ROOT
@@ -25,7 +26,7 @@ from .engine import EngineRegistry, FlowError, Msg, TurnError, load_flows
 from .engine.lint import lint, mermaid
 from .i18n import LOCALES_DIR, SUPPORTED_LOCALES, CatalogMissingError, catalog
 from .store import db, managers
-from .store.models import ROLES, Organisation
+from .store.models import ROLES, AnswerRevision, Assessment, Organisation, utcnow
 
 EXIT_BAD_INPUT = 2
 
@@ -138,6 +139,98 @@ def allow_origins(slug: str, origins: tuple[str, ...]) -> None:
     organisation.allowed_origins = " ".join(o.rstrip("/") for o in origins)
     db.session().commit()
     click.echo(f"{slug}: widget allowed on {organisation.allowed_origins or 'any web site'}")
+
+
+# -- data lifecycle -----------------------------------------------------------------
+
+
+def _age(value: str) -> timedelta:
+    """An age like 90d or 12h."""
+    number, unit = value[:-1], value[-1:].lower()
+    if not number.isdigit() or unit not in ("d", "h") or int(number) == 0:
+        raise click.BadParameter(f"{value!r}: use a number of days or hours, e.g. 90d or 12h")
+    return timedelta(days=int(number)) if unit == "d" else timedelta(hours=int(number))
+
+
+@cli.command("purge")
+@click.option("--older-than", "older_than", default=None, help="Age of the last answer, e.g. 90d or 12h (default: RETENTION_ABANDONED_DAYS).")
+@click.option("--dry-run", is_flag=True, help="Only count what would be deleted.")
+def purge(older_than: str | None, dry_run: bool) -> None:
+    """Delete abandoned (unfinished) assessments whose last answer is older than the given age."""
+    age = _age(older_than) if older_than else timedelta(days=int(current_app.config["RETENTION_ABANDONED_DAYS"]))
+    cutoff = utcnow() - age
+    session = db.session()
+    stale = select(Assessment.id).where(Assessment.completed_at.is_(None), Assessment.updated_at < cutoff)
+    found = len(session.scalars(stale).all())
+    if dry_run:
+        click.echo(f"{found} abandoned assessment(s) last answered before {cutoff:%Y-%m-%d %H:%M} UTC would be deleted (dry run).")
+        return
+    session.execute(delete(AnswerRevision).where(AnswerRevision.assessment_id.in_(stale)))
+    session.execute(delete(Assessment).where(Assessment.id.in_(stale)))
+    session.commit()
+    click.echo(f"Deleted {found} abandoned assessment(s) last answered before {cutoff:%Y-%m-%d %H:%M} UTC.")
+
+
+@cli.command("export-org")
+@click.argument("slug")
+@click.option("--output", "-o", type=click.File("w", encoding="utf-8"), default="-", show_default=True, help="File to write (- for stdout).")
+def export_org(slug: str, output: Any) -> None:
+    """Write all data of one organisation as JSON: assessments, answers, revisions and who may see it."""
+    organisation = _organisation(slug)
+    session = db.session()
+    assessments = session.scalars(select(Assessment).where(Assessment.organisation_id == organisation.id).order_by(Assessment.id)).all()
+    ids = [a.id for a in assessments]
+    revisions = session.scalars(select(AnswerRevision).where(AnswerRevision.assessment_id.in_(ids)).order_by(AnswerRevision.id)).all() if ids else []
+    by_assessment: dict[int, list[dict[str, Any]]] = {}
+    for r in revisions:
+        by_assessment.setdefault(r.assessment_id, []).append(
+            {"seq": r.seq, "action": r.action, "step": r.step, "value": r.value, "channel": r.channel, "created_at": r.created_at.isoformat()}
+        )
+    data = {
+        "organisation": {
+            "slug": organisation.slug,
+            "name": organisation.name,
+            "locale": organisation.locale,
+            "created_at": organisation.created_at.isoformat(),
+            "allowed_origins": organisation.allowed_origins.split(),
+        },
+        "managers": [{"email": m.manager.email, "role": m.manager.role} for m in organisation.memberships],
+        "assessments": [
+            {
+                "id": a.id,
+                "flow": a.flow_id,
+                "version": a.flow_version,
+                "state": a.state,
+                "locale": a.locale,
+                "channel": a.channel,
+                "created_at": a.created_at.isoformat(),
+                "updated_at": a.updated_at.isoformat(),
+                "completed_at": a.completed_at.isoformat() if a.completed_at else None,
+                "answers": a.answers,
+                "completed_answers": a.completed_answers,
+                "revisions": by_assessment.get(a.id, []),
+            }
+            for a in assessments
+        ],
+    }
+    output.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+
+
+@cli.command("delete-org")
+@click.argument("slug")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def delete_org(slug: str, yes: bool) -> None:
+    """Delete an organisation with all its assessments, answers and memberships (managers stay)."""
+    organisation = _organisation(slug)
+    if not yes:
+        click.confirm(f"Delete {organisation.name!r} ({slug}) and all its assessments for good?", abort=True)
+    session = db.session()
+    ids = select(Assessment.id).where(Assessment.organisation_id == organisation.id)
+    session.execute(delete(AnswerRevision).where(AnswerRevision.assessment_id.in_(ids)))
+    session.execute(delete(Assessment).where(Assessment.organisation_id == organisation.id))
+    session.delete(organisation)
+    session.commit()
+    click.echo(f"Deleted {slug}.")
 
 
 DEMO_MANAGER = "demo@example.org"

@@ -21,6 +21,14 @@ def defaults(instance_path: str) -> dict[str, object]:
         "DEFAULT_FLOW": "whatsapp_gdpr",
         "BABEL_DEFAULT_LOCALE": "de",
         "MAX_CONTENT_LENGTH": 64 * 1024,
+        # Unfinished assessments older than this are deleted by `wa-onboarding purge` (run it daily).
+        "RETENTION_ABANDONED_DAYS": 90,
+        # Rate limits (Flask-Limiter syntax); memory storage unless a shared store is configured.
+        "RATELIMIT_ENABLED": True,
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "RATELIMIT_CREATE": "20 per minute",
+        "RATELIMIT_TURN": "120 per minute",
+        "RATELIMIT_LOGIN": "10 per 15 minutes",
         # How many reverse proxies in front set X-Forwarded-For/-Proto/-Host (0: none, trust no such header).
         "TRUSTED_PROXIES": 0,
         # Forms: a CSRF token lives as long as the browser session (a wizard may be left open for hours).

@@ -21,6 +21,8 @@ ROOT = Path(__file__).resolve().parent.parent
 FLOW_FILE = ROOT / "flows" / "whatsapp_gdpr.yaml"
 # In CI the PostgreSQL and browser tests must run: a missing service fails instead of skipping.
 REQUIRE_SERVICES = os.environ.get("WA_REQUIRE_SERVICES") == "1"
+# Rate limits are tested on their own (tests/test_limits.py); elsewhere they would only count test traffic.
+NO_LIMITS = {"RATELIMIT_ENABLED": False}
 PG_ADMIN_URL = os.environ.get("WA_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
 
@@ -72,7 +74,8 @@ def app(tmp_path, locales_dir):
     """An app on a fresh SQLite file with the schema applied."""
     from bot.store import db
 
-    app = create_app({"TESTING": True, "SECRET_KEY": "test", "DATABASE_URL": f"sqlite:///{tmp_path / 'test.sqlite'}", "LOCALES_DIR": str(locales_dir)})
+    url = f"sqlite:///{tmp_path / 'test.sqlite'}"
+    app = create_app({"TESTING": True, "SECRET_KEY": "test", "DATABASE_URL": url, "LOCALES_DIR": str(locales_dir), **NO_LIMITS})
     db.upgrade(app)
     return app
 
@@ -146,7 +149,7 @@ _PG_SCHEMA_READY: set[str] = set()
 def _fresh_app(url: str, locales_dir: Path, **config):
     from bot.store import db
 
-    app = create_app({"TESTING": True, "SECRET_KEY": "test", "DATABASE_URL": url, "LOCALES_DIR": str(locales_dir), **config})
+    app = create_app({"TESTING": True, "SECRET_KEY": "test", "DATABASE_URL": url, "LOCALES_DIR": str(locales_dir), **NO_LIMITS, **config})
     if url.startswith("postgresql"):
         if url not in _PG_SCHEMA_READY:
             db.upgrade(app)

@@ -34,6 +34,8 @@ def test_every_operation_documents_its_errors():
                 assert "404" in codes, (path, method)
             if method in ("post", "patch"):
                 assert {"400", "413", "415"} <= codes, (path, method)
+            if path.startswith("/api/v1/assessments") and method in ("post", "patch"):
+                assert "429" in codes, (path, method)  # creation and turns are rate limited
 
 
 def test_served_as_json(client):

@@ -22,6 +22,7 @@ from ..store import assessments as store
 from ..store.db import session
 from ..store.models import Assessment, Organisation, origin_allowed
 from .errors import FLOW_UNAVAILABLE, HTTP_MESSAGES, ApiError
+from .limits import create_limit, limiter, turn_limit
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -163,6 +164,7 @@ def _assessment_body(assessment: Assessment, engine: FlowEngine, tr: Translation
 
 
 @bp.post("/assessments")
+@limiter.limit(create_limit)
 def create_assessment():
     """Start an assessment for the organisation of `embed_key`."""
     data = read_json()
@@ -193,6 +195,7 @@ def get_assessment(token: str):
 
 
 @bp.patch("/assessments/<token>")
+@limiter.limit(turn_limit)
 def update_assessment(token: str):
     """Change the assessment's language (the widget's and wizard's DE/EN switch)."""
     data = read_json()
@@ -208,6 +211,7 @@ def update_assessment(token: str):
 
 
 @bp.post("/assessments/<token>/answers")
+@limiter.limit(turn_limit)
 def answer(token: str):
     """Answer the current step; 409 if `step` is not the current one, 422 if the value is invalid."""
     data = read_json()
@@ -218,6 +222,7 @@ def answer(token: str):
 
 
 @bp.post("/assessments/<token>/back")
+@limiter.limit(turn_limit)
 def back(token: str):
     """Go back one step; the old answer stays (pre-selected) and the history keeps everything.
 

@@ -27,6 +27,7 @@ from ..store import assessments as store
 from ..store import managers
 from ..store.db import session
 from ..store.models import ROLES, Assessment, Manager, Organisation, utcnow
+from .limits import limiter, login_account, login_limit
 from .reports import checklist_report, export_response
 
 bp = Blueprint("manage", __name__, url_prefix="/manage")
@@ -88,6 +89,7 @@ def _safe_next(target: str | None) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(login_limit, key_func=login_account, methods=["POST"])
 def login():
     """Log in with e-mail and password."""
     error = None

@@ -21,6 +21,7 @@ from ..store import assessments as store
 from ..store import managers
 from ..store.db import session
 from ..store.models import Assessment
+from .limits import create_limit, limiter, turn_limit
 
 bp = Blueprint("wizard", __name__, url_prefix="/w")
 
@@ -61,6 +62,7 @@ def _step_url(token: str, **args: Any) -> str:
 
 
 @bp.get("/<embed_key>")
+@limiter.limit(create_limit)
 def start(embed_key: str):
     """Start a new assessment for the organisation of this embed key and go to its first step."""
     organisation = store.organisation_by_embed_key(session(), embed_key) if len(embed_key) <= 64 else None
@@ -119,6 +121,7 @@ def _render_step(
 
 
 @bp.post("/a/<token>")
+@limiter.limit(turn_limit)
 def submit(token: str):
     """Take the posted answer (next), skip or back; redirect to the next page (post/redirect/get)."""
     assessment, engine = _assessment(token)
@@ -163,6 +166,7 @@ def _stale(assessment: Assessment, engine: FlowEngine):
 
 
 @bp.post("/a/<token>/change")
+@limiter.limit(turn_limit)
 def change(token: str):
     """Go back to an earlier step from the summary to change its answer."""
     assessment, engine = _assessment(token)

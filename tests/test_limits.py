@@ -1,0 +1,88 @@
+"""Rate limits: assessment creation and turns per client address, logins per account; 429 changes nothing."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from bot import create_app
+from bot.store import db
+from bot.store.managers import create_manager
+from bot.store.models import AnswerRevision, Assessment, Organisation
+from bot.web.limits import limiter
+from tests.conftest import add_organisation
+
+
+@pytest.fixture
+def limited(tmp_path, locales_dir):
+    """An app with small limits, switched on, and a clean limiter."""
+    limits = {"RATELIMIT_ENABLED": True, "RATELIMIT_CREATE": "3 per minute", "RATELIMIT_TURN": "2 per minute", "RATELIMIT_LOGIN": "3 per 15 minutes"}
+    url = f"sqlite:///{tmp_path / 'limits.sqlite'}"
+    app = create_app({"TESTING": True, "SECRET_KEY": "test", "DATABASE_URL": url, "LOCALES_DIR": str(locales_dir), **limits})
+    db.upgrade(app)
+    limiter.reset()
+    yield app
+    limiter.reset()
+
+
+def count(app, model) -> int:
+    with app.app_context():
+        return db.session().scalar(select(func.count()).select_from(model))
+
+
+def test_creating_assessments_is_limited_per_address(limited):
+    key = add_organisation(limited, "acme")
+    client = limited.test_client()
+    for _ in range(3):
+        assert client.post("/api/v1/assessments", json={"embed_key": key}).status_code == 201
+    refused = client.post("/api/v1/assessments", json={"embed_key": key}, headers={"Accept-Language": "en"})
+    assert refused.status_code == 429
+    assert refused.get_json()["error"] == {"code": "too_many_requests", "message": "Too many requests. Please wait a moment and try again."}
+    assert int(refused.headers["Retry-After"]) > 0
+    assert count(limited, Assessment) == 3  # the refused request created nothing
+    german = client.post("/api/v1/assessments", json={"embed_key": key})
+    assert german.get_json()["error"]["message"].startswith("Zu viele Anfragen")
+    other_address = client.post("/api/v1/assessments", json={"embed_key": key}, environ_overrides={"REMOTE_ADDR": "192.0.2.7"})
+    assert other_address.status_code == 201  # per client address
+
+
+def test_turns_are_limited_and_a_refused_turn_changes_nothing(limited):
+    key = add_organisation(limited, "acme")
+    client = limited.test_client()
+    token = client.post("/api/v1/assessments", json={"embed_key": key}).get_json()["token"]
+    assert client.post(f"/api/v1/assessments/{token}/answers", json={"step": "purpose", "value": "customer"}).status_code == 200
+    assert client.post(f"/api/v1/assessments/{token}/answers", json={"step": "sensitive_data", "value": "no"}).status_code == 200
+    refused = client.post(f"/api/v1/assessments/{token}/answers", json={"step": "initiator", "value": "customers_only"})
+    assert refused.status_code == 429
+    assert count(limited, AnswerRevision) == 2
+    with limited.app_context():
+        assert db.session().scalar(select(Assessment.state)) == "initiator"
+
+
+def test_logins_are_limited_per_account(limited):
+    with limited.app_context():
+        session = db.session()
+        org = session.scalar(select(Organisation)) or Organisation(slug="acme", name="ACME")
+        session.add(org)
+        session.commit()
+        create_manager(session, "anna@example.de", [org], password="correct horse battery")
+    limited.config["WTF_CSRF_ENABLED"] = False
+    client = limited.test_client()
+    for _ in range(3):
+        assert client.post("/manage/login", data={"email": "anna@example.de", "password": "guess"}).status_code == 401
+    blocked = client.post("/manage/login", data={"email": "Anna@Example.de", "password": "correct horse battery"})
+    assert blocked.status_code == 429 and "Retry-After" in blocked.headers  # even the right password waits
+    assert client.post("/manage/login", data={"email": "someone@example.de", "password": "guess"}).status_code == 401  # another account
+    assert client.get("/manage/login").status_code == 200  # only attempts count, not the page
+
+
+def test_the_switch_turns_limits_off(tmp_path, locales_dir, monkeypatch):
+    monkeypatch.setenv("FLASK_RATELIMIT_ENABLED", "false")
+    app = create_app({"TESTING": True, "SECRET_KEY": "test", "DATABASE_URL": f"sqlite:///{tmp_path / 'off.sqlite'}", "LOCALES_DIR": str(locales_dir),
+                      "RATELIMIT_CREATE": "1 per minute"})  # fmt: skip
+    db.upgrade(app)
+    limiter.reset()
+    assert app.config["RATELIMIT_ENABLED"] is False
+    key = add_organisation(app, "acme")
+    client = app.test_client()
+    assert [client.post("/api/v1/assessments", json={"embed_key": key}).status_code for _ in range(5)] == [201] * 5
