@@ -182,10 +182,8 @@ def export_org(slug: str, output: Any) -> None:
     ids = [a.id for a in assessments]
     revisions = session.scalars(select(AnswerRevision).where(AnswerRevision.assessment_id.in_(ids)).order_by(AnswerRevision.id)).all() if ids else []
     by_assessment: dict[int, list[dict[str, Any]]] = {}
-    for r in revisions:
-        by_assessment.setdefault(r.assessment_id, []).append(
-            {"seq": r.seq, "action": r.action, "step": r.step, "value": r.value, "channel": r.channel, "created_at": r.created_at.isoformat()}
-        )
+    for revision in revisions:
+        by_assessment.setdefault(revision.assessment_id, []).append(revision.as_dict())
     data = {
         "organisation": {
             "slug": organisation.slug,
@@ -196,21 +194,7 @@ def export_org(slug: str, output: Any) -> None:
         },
         "managers": [{"email": m.manager.email, "role": m.manager.role} for m in organisation.memberships],
         "assessments": [
-            {
-                "id": a.id,
-                "flow": a.flow_id,
-                "version": a.flow_version,
-                "state": a.state,
-                "locale": a.locale,
-                "channel": a.channel,
-                "created_at": a.created_at.isoformat(),
-                "updated_at": a.updated_at.isoformat(),
-                "completed_at": a.completed_at.isoformat() if a.completed_at else None,
-                "answers": a.answers,
-                "completed_answers": a.completed_answers,
-                "revisions": by_assessment.get(a.id, []),
-            }
-            for a in assessments
+            {**a.summary(), "answers": a.answers, "completed_answers": a.completed_answers, "revisions": by_assessment.get(a.id, [])} for a in assessments
         ],
     }
     output.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")

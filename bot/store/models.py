@@ -160,6 +160,20 @@ class Assessment(Base):
 
     organisation: Mapped[Organisation] = relationship()
 
+    def summary(self) -> dict[str, Any]:
+        """The assessment's facts as JSON-ready values (never its token: that is the respondent's capability)."""
+        return {
+            "id": self.id,
+            "flow": self.flow_id,
+            "version": self.flow_version,
+            "state": self.state,
+            "locale": self.locale,
+            "channel": self.channel,
+            "created_at": self.created_at.isoformat(),
+            "updated_at": self.updated_at.isoformat(),
+            "completed_at": self.completed_at.isoformat() if self.completed_at else None,
+        }
+
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 (SQLAlchemy's declarative convention)
     __table_args__ = (
         Index("ix_assessment_org_completed", "organisation_id", "completed_at"),
@@ -186,3 +200,15 @@ class AnswerRevision(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     __table_args__ = (UniqueConstraint("assessment_id", "seq", name="uq_answer_revision_seq"),)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The revision as JSON-ready values."""
+        return {
+            "assessment": self.assessment_id,
+            "seq": self.seq,
+            "action": self.action,
+            "step": self.step,
+            "value": self.value,
+            "channel": self.channel,
+            "created_at": self.created_at.isoformat(),
+        }

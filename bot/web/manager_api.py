@@ -19,7 +19,7 @@ from ..store.db import session
 from ..store.managers import manager_by_token, visible_organisation, visible_organisations
 from ..store.models import Assessment, Manager, Organisation
 from .errors import FLOW_UNAVAILABLE, HTTP_MESSAGES, ApiError
-from .reports import checklist_report, documents_data, export_response, iso, org_ref
+from .reports import checklist_report, documents_data, export_response, org_ref
 
 bp = Blueprint("manager_api", __name__, url_prefix="/api/v1/orgs")
 
@@ -118,31 +118,6 @@ def history(slug: str):
 
     return jsonify(
         org=org_ref(organisation),
-        assessments=[
-            {
-                "id": a.id,
-                "flow": a.flow_id,
-                "version": a.flow_version,
-                "state": a.state,
-                "locale": a.locale,
-                "channel": a.channel,
-                "progress": progress(a),
-                "created_at": iso(a.created_at),
-                "updated_at": iso(a.updated_at),
-                "completed_at": iso(a.completed_at),
-            }
-            for a in assessments
-        ],
-        revisions=[
-            {
-                "assessment": r.assessment_id,
-                "seq": r.seq,
-                "action": r.action,
-                "step": r.step,
-                "value": r.value,
-                "channel": r.channel,
-                "created_at": iso(r.created_at),
-            }
-            for r in revisions
-        ],
+        assessments=[{**a.summary(), "progress": progress(a)} for a in assessments],
+        revisions=[r.as_dict() for r in revisions],
     )
