@@ -78,9 +78,14 @@ def _error(status: int, code: str, tr: Translations | None = None, details: dict
     return ApiError(status, code, template % params if params else template, details)
 
 
-def _invalid_locale(tr: Translations | None = None) -> ApiError:
-    allowed = list(SUPPORTED_LOCALES)
-    return _error(422, "invalid_locale", tr, {"allowed": allowed}, allowed=", ".join(allowed))
+def _locale_field(data: dict[str, Any], required: bool, tr: Translations | None = None) -> str | None:
+    """The body's `locale` as a supported language; 422 naming the languages when it is not one (or missing but required)."""
+    raw = data.get("locale")
+    locale = normalise_locale(raw) if isinstance(raw, str) else None
+    if locale is None and (required or raw is not None):
+        allowed = list(SUPPORTED_LOCALES)
+        raise _error(422, "invalid_locale", tr, {"allowed": allowed}, allowed=", ".join(allowed))
+    return locale
 
 
 def read_json(optional: bool = False) -> dict[str, Any]:
@@ -171,10 +176,7 @@ def create_assessment():
     embed_key = _field(data, "embed_key")
     if not embed_key:
         raise _error(400, "invalid_body", field="embed_key")
-    locale_field = data.get("locale")
-    locale = normalise_locale(locale_field) if isinstance(locale_field, str) else None
-    if locale_field is not None and locale is None:
-        raise _invalid_locale()
+    locale = _locale_field(data, required=False)
     channel = _field(data, "channel", API_CHANNELS, "api") or "api"
     organisation = store.organisation_by_embed_key(session(), embed_key) if len(embed_key) <= 64 else None
     if organisation is None:
@@ -200,10 +202,7 @@ def update_assessment(token: str):
     """Change the assessment's language (the widget's and wizard's DE/EN switch)."""
     data = read_json()
     assessment, engine, tr = _load(token)
-    locale_field = data.get("locale")
-    locale = normalise_locale(locale_field) if isinstance(locale_field, str) else None
-    if locale is None:
-        raise _invalid_locale(tr)
+    locale = _locale_field(data, required=True, tr=tr)
     if locale != assessment.locale:
         store.set_locale(session(), assessment, locale)
     tr = _translations(normalise_locale(request.args.get("lang")) or locale)

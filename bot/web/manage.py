@@ -22,6 +22,7 @@ from ..documents import DOCUMENT_IDS
 from ..documents import generate as generate_documents
 from ..exporters import FORMAT_NAMES, STATUS_ORDER
 from ..exporters import csv as csv_export
+from ..exporters.markdown import escape as markdown_escape
 from ..i18n import N_, STATUS_LABELS, SUPPORTED_LOCALES, answer_rows, normalise_locale, text
 from ..store import assessments as store
 from ..store import managers
@@ -260,9 +261,8 @@ def document_download(slug: str, document_id: str, ext: str) -> Response:
 
 
 def _md_escape(text: str) -> str:
-    from ..exporters.markdown import escape
-
-    return "\n".join(escape(line) for line in text.split("\n"))
+    """Markdown-escape each line of a document (line breaks are kept)."""
+    return "\n".join(markdown_escape(line) for line in text.split("\n"))
 
 
 @bp.get("/orgs/<slug>/compare")
