@@ -31,6 +31,8 @@ def defaults(instance_path: str) -> dict[str, object]:
         "RATELIMIT_LOGIN": "10 per 15 minutes",
         # How many reverse proxies in front set X-Forwarded-For/-Proto/-Host (0: none, trust no such header).
         "TRUSTED_PROXIES": 0,
+        # Strict-Transport-Security on HTTPS responses, in seconds (0: leave HSTS to the TLS proxy).
+        "HSTS_MAX_AGE": 31536000,
         # Forms: a CSRF token lives as long as the browser session (a wizard may be left open for hours).
         "WTF_CSRF_TIME_LIMIT": None,
         "SESSION_COOKIE_HTTPONLY": True,

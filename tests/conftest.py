@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import http.client
 import os
 import shutil
+import signal
 import socket
+import subprocess
+import sys
+import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -184,6 +189,43 @@ def add_organisation(app, slug: str, name: str | None = None, locale: str = "de"
         session.add(org)
         session.commit()
         return org.embed_key
+
+
+# -- gunicorn: the app as it runs in production ----------------------------------------
+
+
+def free_port() -> int:
+    """A free TCP port on loopback."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_gunicorn(env: dict[str, str], log: Path, workers: int = 2, port: int | None = None) -> tuple[subprocess.Popen, str]:
+    """`gunicorn 'bot:create_app()'` in its own process group; returns (process, base URL) once /healthz answers."""
+    port = port or free_port()
+    command = [str(Path(sys.executable).parent / "gunicorn"), "--workers", str(workers), "--bind", f"127.0.0.1:{port}", "bot:create_app()"]
+    with log.open("a") as out:
+        process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    for _ in range(600):
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/healthz")
+            if conn.getresponse().status == 200:
+                return process, f"http://127.0.0.1:{port}"
+        except OSError:
+            time.sleep(0.05)
+        if process.poll() is not None:
+            pytest.fail("gunicorn exited: " + log.read_text())
+    stop_gunicorn(process)
+    pytest.fail("gunicorn did not answer: " + log.read_text())
+
+
+def stop_gunicorn(process: subprocess.Popen, sig: int = signal.SIGTERM) -> None:
+    """Stop gunicorn and its workers (SIGKILL: at once, cutting off requests in flight)."""
+    if process.poll() is None:
+        os.killpg(process.pid, sig)
+    process.wait(timeout=30)
 
 
 # -- browser tests ------------------------------------------------------------------------

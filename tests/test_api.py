@@ -209,6 +209,9 @@ BAD_REQUESTS = [
     ("value of the wrong type", lambda api, t: api.answer(t, "purpose", {"x": 1}), 422, "wrong_type"),
     ("number as value", lambda api, t: api.answer(t, "purpose", 3), 422, "wrong_type"),
     ("missing value on a required step", lambda api, t: api.call("POST", f"/api/v1/assessments/{t}/answers", {"step": "purpose"}), 422, "value_required"),
+    ("unknown lang on a turn", lambda api, t: api.call("POST", f"/api/v1/assessments/{t}/answers?lang=fr", {"step": "purpose"}), 422, "invalid_locale"),
+    ("lang in another spelling", lambda api, t: api.call("GET", f"/api/v1/assessments/{t}?lang=DE"), 422, "invalid_locale"),
+    ("locale switch to an unknown language", lambda api, t: api.call("PATCH", f"/api/v1/assessments/{t}", {"locale": "de-DE"}), 422, "invalid_locale"),
     ("GET on answers", lambda api, t: api.call("GET", f"/api/v1/assessments/{t}/answers"), 405, "method_not_allowed"),
 ]
 
@@ -462,6 +465,9 @@ def test_checklist_language(world):
     english = api.manager("/api/v1/orgs/acme/checklist?lang=en", world.anna).get_json()
     assert german["items"][0]["title"] != english["items"][0]["title"]
     assert [i["status"] for i in german["items"]] == [i["status"] for i in english["items"]]
+    for path in ("checklist", "checklist.pdf", "documents"):
+        refused = api.manager(f"/api/v1/orgs/acme/{path}?lang=fr", world.anna)
+        assert refused.status_code == 422 and refused.get_json()["error"]["allowed"] == ["de", "en"]
 
 
 def test_history_is_newest_first_and_limited(world):

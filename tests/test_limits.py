@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import socket
+import urllib.error
+import urllib.request
+import uuid
+
 import pytest
 from sqlalchemy import func, select
 
@@ -10,7 +16,7 @@ from bot.store import db
 from bot.store.managers import create_manager
 from bot.store.models import AnswerRevision, Assessment, Organisation
 from bot.web.limits import limiter
-from tests.conftest import add_organisation
+from tests.conftest import _fresh_app, add_organisation, skip_or_fail, start_gunicorn, stop_gunicorn
 
 
 @pytest.fixture
@@ -86,3 +92,49 @@ def test_the_switch_turns_limits_off(tmp_path, locales_dir, monkeypatch):
     key = add_organisation(app, "acme")
     client = app.test_client()
     assert [client.post("/api/v1/assessments", json={"embed_key": key}).status_code for _ in range(5)] == [201] * 5
+
+
+# -- several hosts: a shared store -------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def redis_server() -> str:
+    """The Redis server on loopback; skips locally (fails in CI) when it is down."""
+    try:
+        socket.create_connection(("127.0.0.1", 6379), timeout=1).close()
+    except OSError:
+        skip_or_fail("Redis is not reachable on 127.0.0.1:6379")
+    return "redis://127.0.0.1:6379"
+
+
+@pytest.mark.parametrize("storage", ["redis", "memory"])
+def test_hosts_share_the_limits_through_redis(storage, request, tmp_path, locales_dir):
+    """Two gunicorn hosts: with Redis they count together; with the default memory store each counts alone."""
+    uri = request.getfixturevalue("redis_server") if storage == "redis" else "memory://"
+    app = _fresh_app(f"sqlite:///{tmp_path / 'hosts.sqlite'}", locales_dir)
+    key = add_organisation(app, "acme")
+    env = {
+        "DATABASE_URL": app.config["DATABASE_URL"], "SECRET_KEY": "hosts", "FLASK_LOCALES_DIR": str(locales_dir),
+        "FLASK_RATELIMIT_STORAGE_URI": uri, "FLASK_RATELIMIT_CREATE": "4 per minute",
+        "FLASK_RATELIMIT_KEY_PREFIX": f"wa-test-{uuid.uuid4().hex}",  # this run's counters only
+    }  # fmt: skip
+    hosts = [start_gunicorn(env, tmp_path / "gunicorn.log", workers=1) for _ in range(2)]
+    try:
+        statuses = [_create(hosts[i % 2][1], key) for i in range(5)]  # a round-robin proxy
+    finally:
+        for process, _base in hosts:
+            stop_gunicorn(process)
+    assert statuses[:4] == [201] * 4
+    assert statuses[4] == (429 if storage == "redis" else 201)
+    assert count(app, Assessment) == (4 if storage == "redis" else 5)  # the refused one created nothing
+
+
+def _create(base: str, embed_key: str) -> int:
+    request = urllib.request.Request(
+        base + "/api/v1/assessments", data=json.dumps({"embed_key": embed_key}).encode(), headers={"Content-Type": "application/json"}, method="POST"
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status
+    except urllib.error.HTTPError as exc:
+        return exc.code

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from types import SimpleNamespace
+from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -35,6 +36,17 @@ def value_strategy(step):
     if step.validator == "http_url":
         return st.one_of(st.none(), st.just("https://example.de/datenschutz"))
     return st.one_of(st.none(), st.text(min_size=1, max_size=40).filter(str.strip))
+
+
+def valid_value(step_id: str, pick: int) -> Any:
+    """A valid answer to a step, chosen by the number `pick` (for clients that draw a number before they know the step)."""
+    step = FLOW.step_by_id[step_id]
+    if step.kind == "info":
+        return "ok"
+    if step.kind == "text":
+        return {"email": "kontakt@example.de", "http_url": "https://example.de/datenschutz"}.get(step.validator or "", f"Antwort {pick}")
+    option = step.options[pick % len(step.options)].value
+    return option if step.kind == "choice" else [option]
 
 
 answer_sets = st.fixed_dictionaries({step.id: value_strategy(step) for step in FLOW.steps})

@@ -3,15 +3,9 @@
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
 import threading
-import time
 import urllib.error
 import urllib.request
-from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -20,10 +14,8 @@ from sqlalchemy import func, select
 
 from bot.store import db
 from bot.store.models import AnswerRevision, Assessment, Base, Organisation
-from tests.conftest import add_organisation
+from tests.conftest import add_organisation, start_gunicorn, stop_gunicorn
 from tests.test_flow_walks import GOLDEN
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_migrations_match_the_models(backend_app):
@@ -62,12 +54,6 @@ def test_deleting_an_organisation_removes_its_assessments(backend_app):
 # -- gunicorn: several worker processes against one database ---------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _request(base: str, method: str, path: str, body: dict | None = None) -> tuple[int, dict]:
     data = json.dumps(body).encode() if body is not None else None
     request = urllib.request.Request(base + path, data=data, method=method, headers={"Content-Type": "application/json"} if data else {})
@@ -81,36 +67,12 @@ def _request(base: str, method: str, path: str, body: dict | None = None) -> tup
 @pytest.fixture
 def gunicorn_base(backend_app, tmp_path, locales_dir):
     """The app under gunicorn with 3 workers on the test database; yields its base URL."""
-    port = _free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": backend_app.config["DATABASE_URL"],
-        "SECRET_KEY": "gunicorn-test",
-        "FLASK_LOCALES_DIR": str(locales_dir),
-    }
-    gunicorn = Path(sys.executable).parent / "gunicorn"
-    log = (tmp_path / "gunicorn.log").open("w")
-    process = subprocess.Popen(
-        [str(gunicorn), "--workers", "3", "--bind", f"127.0.0.1:{port}", "bot:create_app()"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
-    )
-    base = f"http://127.0.0.1:{port}"
+    env = {"DATABASE_URL": backend_app.config["DATABASE_URL"], "SECRET_KEY": "gunicorn-test", "FLASK_LOCALES_DIR": str(locales_dir)}
+    process, base = start_gunicorn(env, tmp_path / "gunicorn.log", workers=3)
     try:
-        for _ in range(150):
-            try:
-                if _request(base, "GET", "/healthz")[0] == 200:
-                    break
-            except OSError:
-                pass
-            if process.poll() is not None:
-                pytest.fail("gunicorn exited: " + (tmp_path / "gunicorn.log").read_text())
-            time.sleep(0.1)
-        else:
-            pytest.fail("gunicorn did not answer: " + (tmp_path / "gunicorn.log").read_text())
         yield base
     finally:
-        process.terminate()
-        process.wait(timeout=20)
-        log.close()
+        stop_gunicorn(process)
 
 
 def test_gunicorn_workers_share_one_database(backend_app, gunicorn_base):
@@ -183,22 +145,13 @@ def test_two_hosts_behind_a_proxy_share_one_postgresql(pg_session_url, locales_d
 
     app = _fresh_app(pg_session_url, locales_dir)
     key = add_organisation(app, "acme")
-    hosts = []
-    env = {**os.environ, "DATABASE_URL": pg_session_url, "SECRET_KEY": "two-hosts", "FLASK_LOCALES_DIR": str(locales_dir), "FLASK_TRUSTED_PROXIES": "1"}
-    processes = []
+    env = {"DATABASE_URL": pg_session_url, "SECRET_KEY": "two-hosts", "FLASK_LOCALES_DIR": str(locales_dir), "FLASK_TRUSTED_PROXIES": "1"}
+    processes, hosts = [], []
     try:
         for _ in range(2):
-            port = _free_port()
-            command = [str(Path(sys.executable).parent / "gunicorn"), "--workers", "2", "--bind", f"127.0.0.1:{port}", "bot:create_app()"]
-            processes.append(subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-            hosts.append(f"http://127.0.0.1:{port}")
-        for base in hosts:
-            for _ in range(150):
-                try:
-                    if _request(base, "GET", "/healthz")[0] == 200:
-                        break
-                except OSError:
-                    time.sleep(0.1)
+            process, base = start_gunicorn(env, tmp_path / "gunicorn.log")
+            processes.append(process)
+            hosts.append(base)
         status, created = _request(hosts[0], "POST", "/api/v1/assessments", {"embed_key": key, "locale": "en"})
         assert status == 201
         token, prompt = created["token"], created["prompt"]
@@ -229,6 +182,5 @@ def test_two_hosts_behind_a_proxy_share_one_postgresql(pg_session_url, locales_d
             assert response.headers["Location"].startswith("https://wa.example.de/api/v1/assessments/")
     finally:
         for process in processes:
-            process.terminate()
-            process.wait(timeout=20)
+            stop_gunicorn(process)
         app.extensions["db_engine"].dispose()

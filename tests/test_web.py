@@ -51,6 +51,28 @@ def test_security_headers_and_no_third_party_assets(client):
     assert client.get("/static/app.css").status_code == 200
 
 
+@pytest.mark.parametrize("path", ["/", "/api/v1/orgs", "/manage/login", "/widget.js"])
+def test_hsts_only_over_https(app, path):
+    """Plain HTTP gets no HSTS (it would pin a local `make run` to HTTPS); HTTPS gets a year."""
+    client = app.test_client()
+    assert "Strict-Transport-Security" not in client.get(path).headers
+    secure = client.get(path, base_url="https://wa.example")
+    assert secure.headers["Strict-Transport-Security"] == "max-age=31536000"
+
+
+def test_hsts_behind_a_tls_proxy_and_switched_off(tmp_path, locales_dir):
+    """Behind a trusted proxy, X-Forwarded-Proto: https counts; HSTS_MAX_AGE=0 leaves HSTS to the proxy."""
+    from tests.conftest import _fresh_app
+
+    url = f"sqlite:///{tmp_path / 'h.sqlite'}"
+    proxied = _fresh_app(url, locales_dir, TRUSTED_PROXIES=1).test_client()
+    assert proxied.get("/", headers={"X-Forwarded-Proto": "https"}).headers["Strict-Transport-Security"] == "max-age=31536000"
+    untrusted = _fresh_app(url, locales_dir).test_client()  # no trusted proxy: the header is ignored
+    assert "Strict-Transport-Security" not in untrusted.get("/", headers={"X-Forwarded-Proto": "https"}).headers
+    off = _fresh_app(url, locales_dir, HSTS_MAX_AGE=0).test_client()
+    assert "Strict-Transport-Security" not in off.get("/", base_url="https://wa.example").headers
+
+
 def test_secret_key_is_required_outside_debug(tmp_path, locales_dir, monkeypatch):
     from bot import create_app
 

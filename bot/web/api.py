@@ -17,11 +17,11 @@ from flask_babel import gettext
 
 from .. import engines
 from ..engine import FlowEngine, TurnError
-from ..i18n import N_, SUPPORTED_LOCALES, catalog, normalise_locale, prompt_dict, turn_error_message
+from ..i18n import N_, SUPPORTED_LOCALES, catalog, prompt_dict, turn_error_message
 from ..store import assessments as store
 from ..store.db import session
 from ..store.models import Assessment, Organisation, origin_allowed
-from .errors import FLOW_UNAVAILABLE, HTTP_MESSAGES, ApiError
+from .errors import FLOW_UNAVAILABLE, HTTP_MESSAGES, ApiError, locale_error, query_locale
 from .limits import create_limit, limiter, turn_limit
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -35,7 +35,6 @@ MESSAGES = {
     "invalid_body": N_("The request body must be a JSON object; check the field \"%(field)s\"."),
     "unknown_embed_key": N_("This embed key is unknown. Please check the snippet on your web page."),
     "unknown_assessment": N_("This assessment does not exist. Please check the link or start again."),
-    "invalid_locale": N_("This language is not available; choose one of: %(allowed)s."),
     "flow_unavailable": FLOW_UNAVAILABLE,
     "origin_not_allowed": N_("This web site may not use this organisation's questionnaire."),
 }
@@ -79,12 +78,11 @@ def _error(status: int, code: str, tr: Translations | None = None, details: dict
 
 
 def _locale_field(data: dict[str, Any], required: bool, tr: Translations | None = None) -> str | None:
-    """The body's `locale` as a supported language; 422 naming the languages when it is not one (or missing but required)."""
+    """The body's `locale`, exactly `de` or `en`; 422 naming the languages when it is not one (or missing but required)."""
     raw = data.get("locale")
-    locale = normalise_locale(raw) if isinstance(raw, str) else None
+    locale = raw if isinstance(raw, str) and raw in SUPPORTED_LOCALES else None
     if locale is None and (required or raw is not None):
-        allowed = list(SUPPORTED_LOCALES)
-        raise _error(422, "invalid_locale", tr, {"allowed": allowed}, allowed=", ".join(allowed))
+        raise locale_error(tr)
     return locale
 
 
@@ -122,7 +120,7 @@ def _translations(locale: str) -> Translations:
 
 
 def _response_locale(assessment: Assessment) -> str:
-    return normalise_locale(request.args.get("lang")) or assessment.locale
+    return query_locale() or assessment.locale
 
 
 def _load(token: str) -> tuple[Assessment, FlowEngine, Translations]:
@@ -205,7 +203,7 @@ def update_assessment(token: str):
     locale = _locale_field(data, required=True, tr=tr)
     if locale != assessment.locale:
         store.set_locale(session(), assessment, locale)
-    tr = _translations(normalise_locale(request.args.get("lang")) or locale)
+    tr = _translations(query_locale() or locale)
     return jsonify(_assessment_body(assessment, engine, tr))
 
 

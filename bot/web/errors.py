@@ -21,6 +21,7 @@ HTTP_MESSAGES = {
     500: N_("Something went wrong on our side. Your answers are safe; please try again."),
 }
 
+INVALID_LOCALE = N_("This language is not available; choose one of: %(allowed)s.")
 FLOW_UNAVAILABLE = N_("This assessment uses a version of the questionnaire that is no longer available.")
 
 # Stable error codes of the JSON API, by HTTP status (the specific ones are raised as ApiError).
@@ -56,6 +57,31 @@ class ApiError(Exception):
 def wants_json() -> bool:
     """API paths and JSON clients get JSON errors."""
     return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+
+
+def locale_error(tr: Any = None) -> ApiError:
+    """422 `invalid_locale` naming the languages (in the request's language unless `tr`)."""
+    from ..i18n import SUPPORTED_LOCALES
+
+    allowed = list(SUPPORTED_LOCALES)
+    template = tr.gettext(INVALID_LOCALE) if tr is not None else gettext(INVALID_LOCALE)
+    return ApiError(422, "invalid_locale", template % {"allowed": ", ".join(allowed)}, {"allowed": allowed})
+
+
+def query_locale() -> str | None:
+    """The JSON APIs' `?lang=`: None when absent, 422 unless exactly one of the supported languages.
+
+    Strict like the OpenAPI document says (`de` or `en`), so a typo is an error, not a
+    silently different language.
+    """
+    from ..i18n import SUPPORTED_LOCALES
+
+    raw = request.args.get("lang")
+    if raw is None:
+        return None
+    if raw not in SUPPORTED_LOCALES:
+        raise locale_error()
+    return raw
 
 
 def handle_api_error(exc: ApiError) -> tuple[object, int, dict[str, str]]:

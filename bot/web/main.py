@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, render_template
+from flask import Blueprint, current_app, jsonify, render_template, request
 from flask_babel import get_locale, get_translations
 from sqlalchemy import text as sql
 
@@ -15,10 +15,18 @@ bp = Blueprint("main", __name__)
 
 @bp.after_app_request
 def security_headers(response):
-    """Strict defaults for every response: no third-party content, no sniffing."""
+    """Strict defaults for every response: no third-party content, no sniffing; HSTS over HTTPS.
+
+    HSTS goes only on responses the client received over HTTPS (directly, or through a
+    trusted proxy's `X-Forwarded-Proto`): a browser ignores it over plain HTTP, and sending
+    it from a local `make run` would pin localhost to HTTPS.
+    """
     response.headers.setdefault("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "no-referrer")
+    max_age = int(current_app.config.get("HSTS_MAX_AGE") or 0)
+    if request.is_secure and max_age > 0:
+        response.headers.setdefault("Strict-Transport-Security", f"max-age={max_age}")
     return response
 
 

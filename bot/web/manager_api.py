@@ -13,12 +13,12 @@ from flask_babel import gettext
 
 from .. import engines
 from ..exporters import Report
-from ..i18n import N_, normalise_locale
+from ..i18n import N_
 from ..store import assessments as store
 from ..store.db import session
 from ..store.managers import manager_by_token, visible_organisation, visible_organisations
 from ..store.models import Assessment, Manager, Organisation
-from .errors import FLOW_UNAVAILABLE, HTTP_MESSAGES, ApiError
+from .errors import FLOW_UNAVAILABLE, HTTP_MESSAGES, ApiError, query_locale
 from .reports import checklist_report, documents_data, export_response, org_ref
 
 bp = Blueprint("manager_api", __name__, url_prefix="/api/v1/orgs")
@@ -71,7 +71,7 @@ def _latest_report(slug: str) -> tuple[Organisation, Assessment, Report]:
     assessment = store.latest_completed(session(), organisation)
     if assessment is None:
         raise ApiError(404, "no_completed_assessment", gettext(NO_CHECKLIST))
-    locale = normalise_locale(request.args.get("lang")) or organisation.locale
+    locale = query_locale() or organisation.locale
     try:
         return organisation, assessment, checklist_report(organisation, assessment, locale)
     except store.FlowVersionMissingError as exc:

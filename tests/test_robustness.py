@@ -1,0 +1,321 @@
+"""Robustness of the JSON API on SQLite and PostgreSQL: schemathesis, random conversations, fuzzed bodies.
+
+- schemathesis generates requests from /api/openapi.json (schema-valid and schema-violating)
+  and checks: no 5xx, every response matches the document, invalid data is refused.
+- A hypothesis state machine answers, goes back, sends stale and invalid turns in random
+  order; after every step the stored answers, state and revision count equal a model
+  built from the contract oracle (tests/contract.py), not from the engine.
+- Fuzzed bodies (wrong types, huge strings, any unicode, nested JSON, raw bytes) are
+  always a 4xx with a localised message, and change nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
+from schemathesis import GenerationMode
+from sqlalchemy import func, select
+
+from bot.store import db
+from bot.store.models import AnswerRevision, Assessment
+from bot.web.openapi import document
+from tests import contract
+from tests.test_api import INTERNAL_ONLY, SCENARIOS, _walk_to, snapshot
+from tests.test_properties import FLOW, valid_value, value_strategy
+
+HTTP_METHODS = ("get", "post", "patch", "put", "delete")
+OPERATIONS = [(method.upper(), path) for path, item in document()["paths"].items() for method in item if method in HTTP_METHODS]
+# Each operation with valid requests, and (unless it takes no input at all) with schema-violating ones.
+SCHEMATHESIS_CASES = [(m, p, mode) for m, p in OPERATIONS for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)
+                      if not (mode is GenerationMode.NEGATIVE and p == "/api/openapi.json")]  # fmt: skip
+# A schema-valid answer may still not fit the step it names (which values a step takes is not
+# static, so the document cannot say it): for that operation a 422 is a correct reply too.
+STEP_DEPENDENT = schemathesis.Config.from_dict(
+    {"checks": {"positive_data_acceptance": {"expected-statuses": ["2xx", "3xx", "401", "403", "404", "409", "422", "429"]}}}
+)
+OFTEN = st.sampled_from([True, True, True, False])
+FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+
+
+def _tokens(world) -> dict[str, str]:
+    """Assessments in three states: new, half-way, completed (so generated requests reach real ones)."""
+    api = world.api
+    new, _ = api.start(world.acme_key, locale="de")
+    halfway, _ = api.start(world.acme_key, locale="en")
+    for step, value in (("purpose", "customer"), ("sensitive_data", "no")):
+        assert api.answer(halfway, step, value).status_code == 200
+    done, prompt = api.start(world.acme_key)
+    api.finish(done, INTERNAL_ONLY, prompt)
+    return {"new": new, "halfway": halfway, "done": done}
+
+
+# -- schemathesis against the OpenAPI document ---------------------------------------------
+
+
+@pytest.mark.parametrize(("method", "path", "mode"), SCHEMATHESIS_CASES, ids=[f"{m} {p} {mode.value}" for m, p, mode in SCHEMATHESIS_CASES])
+def test_every_operation_keeps_its_openapi_contract(world, method, path, mode):
+    """No 5xx, responses as documented, schema-violating requests refused: for every operation."""
+    tokens = list(_tokens(world).values())
+    current = {t: world.api.get(t)["prompt"]["step"] for t in tokens}
+    config = STEP_DEPENDENT if path.endswith("/answers") else None
+    operation = schemathesis.openapi.from_wsgi("/api/openapi.json", world.app, config=config)[path][method]
+    statuses: dict[int, int] = {}
+
+    @FUZZ
+    @given(case=operation.as_strategy(generation_mode=mode), data=st.data())
+    def check(case, data):
+        # Point part of the cases at real assessments, organisations, keys and tokens, so the
+        # checks see 200s, 409s and 422s and not only 404s; never in a deliberately invalid part.
+        invalid = {loc.value for loc, info in case.meta.components.items() if info.mode == GenerationMode.NEGATIVE}
+        if "path" not in invalid and case.path_parameters and data.draw(OFTEN):
+            if "token" in case.path_parameters:
+                case.path_parameters["token"] = data.draw(st.sampled_from(tokens))
+            if "slug" in case.path_parameters:
+                case.path_parameters["slug"] = data.draw(st.sampled_from(["acme", "other"]))
+        if "body" not in invalid and isinstance(case.body, dict) and data.draw(OFTEN):
+            if "embed_key" in case.body:
+                case.body["embed_key"] = world.acme_key
+            token = (case.path_parameters or {}).get("token")
+            if "step" in case.body and token in current:
+                case.body["step"] = current[token]
+                use_a_valid_value, pick = data.draw(OFTEN), data.draw(st.integers(0, 1000))  # drawn whatever the state
+                if current[token] != "done" and use_a_valid_value:
+                    case.body["value"] = valid_value(current[token], pick)
+        if "header" not in invalid and data.draw(st.booleans()):
+            case.headers = {**(case.headers or {}), "Authorization": f"Bearer {world.anna}"}
+        response = case.call()
+        statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+        case.validate_response(response)
+        if response.status_code == 200 and (case.path_parameters or {}).get("token") in current:
+            current[case.path_parameters["token"]] = response.json()["prompt"]["step"]
+
+    check()
+    assert not [s for s in statuses if s >= 500], statuses
+    if mode is GenerationMode.POSITIVE:
+        assert any(200 <= s < 300 for s in statuses), f"no generated request reached a real resource: {statuses}"
+
+
+# -- random conversations against the contract oracle --------------------------------------
+
+
+def oracle_path(answers: dict[str, Any]) -> list[str]:
+    """The steps asked for these answers, in order (the contract's "asked when", step by step)."""
+    path, given_so_far = [], {}
+    for step in contract.STEP_ORDER:
+        if contract.asked(step, given_so_far):
+            path.append(step)
+            if answers.get(step) is not None:
+                given_so_far[step] = answers[step]
+    return path
+
+
+def oracle_next(state: str, answers: dict[str, Any]) -> str:
+    """The step after `state` once it is answered: the next asked one, or done."""
+    position = contract.STEP_ORDER.index(state)
+    return next((s for s in oracle_path(answers) if contract.STEP_ORDER.index(s) > position), "done")
+
+
+def oracle_previous(state: str, answers: dict[str, Any]) -> str | None:
+    """The asked step before `state` (the last one from done), or None at the first step."""
+    path = oracle_path(answers)
+    if state == "done":
+        return path[-1]
+    earlier = [s for s in path if contract.STEP_ORDER.index(s) < contract.STEP_ORDER.index(state)]
+    return earlier[-1] if earlier else None
+
+
+def stored(app, token: str) -> tuple[str, dict[str, Any], int, int]:
+    """What the database holds: state, answers, version and the number of revisions."""
+    with app.app_context():
+        session = db.session()
+        assessment = session.scalar(select(Assessment).where(Assessment.token == token))
+        revisions = session.scalar(select(func.count()).where(AnswerRevision.assessment_id == assessment.id))
+        return assessment.state, assessment.answers, assessment.version, revisions
+
+
+def conversation_machine(world):
+    """A state machine class bound to the test's app: one conversation per hypothesis example."""
+    api, app = world.api, world.app
+
+    class Conversation(RuleBasedStateMachine):
+        """Answers, backs, stale and invalid turns in random order, checked against the oracle."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.token, prompt = api.start(world.acme_key, locale="de")
+            self.state, self.answers, self.accepted = prompt["step"], {}, 0
+
+        @precondition(lambda self: self.state != "done")
+        @rule(data=st.data())
+        def answer(self, data):
+            """A valid answer to the current step is taken and moves to the oracle's next step."""
+            value = data.draw(value_strategy(FLOW.step_by_id[self.state]), label="value")
+            response = api.answer(self.token, self.state, value)
+            assert response.status_code == 200, response.get_json()
+            if value is None:
+                self.answers.pop(self.state, None)
+            else:
+                self.answers[self.state] = value
+            self.state = oracle_next(self.state, self.answers)
+            self.accepted += 1
+            assert response.get_json()["prompt"]["step"] == self.state
+
+        @rule(guarded=st.booleans())
+        def back(self, guarded):
+            """Back goes to the previous asked step and keeps every answer; at the first step it is 409."""
+            before = snapshot(app, self.token)
+            response = api.back(self.token, {"step": self.state} if guarded else None)
+            previous = oracle_previous(self.state, self.answers)
+            if previous is None:
+                assert response.status_code == 409 and response.get_json()["error"]["code"] == "no_previous_step"
+                assert snapshot(app, self.token) == before
+                return
+            assert response.status_code == 200, response.get_json()
+            self.state = previous
+            self.accepted += 1
+            assert response.get_json()["prompt"]["step"] == self.state
+
+        @rule(step=st.sampled_from(contract.STEP_ORDER))
+        def stale_answer(self, step):
+            """An answer to any other step (a stale tab) is 409 with the current prompt, and changes nothing."""
+            if step == self.state:
+                return
+            before = snapshot(app, self.token)
+            response = api.answer(self.token, step, "ok")
+            assert response.status_code == 409, response.get_json()
+            assert response.get_json()["prompt"]["step"] == self.state
+            assert snapshot(app, self.token) == before
+
+        @precondition(lambda self: self.state != "done")
+        @rule(value=st.one_of(st.integers(), st.booleans(), st.dictionaries(st.text(max_size=3), st.integers()), st.just(["nope"]), st.just("x" * 2001)))
+        def invalid_answer(self, value):
+            """A value the step cannot take is 422 and changes nothing."""
+            before = snapshot(app, self.token)
+            response = api.answer(self.token, self.state, value)
+            assert response.status_code == 422, (self.state, value, response.get_json())
+            assert snapshot(app, self.token) == before
+
+        @rule(locale=st.sampled_from(["de", "en"]))
+        def switch_language(self, locale):
+            """The language switch is not a turn: answers and history stay."""
+            response = api.call("PATCH", f"/api/v1/assessments/{self.token}", {"locale": locale})
+            assert response.status_code == 200 and response.get_json()["locale"] == locale
+
+        @invariant()
+        def stored_answers_are_the_last_accepted_ones(self):
+            """The database holds exactly the last accepted value per asked step, one revision per accepted turn."""
+            state, answers, version, revisions = stored(app, self.token)
+            assert state == self.state
+            assert answers == self.answers
+            assert revisions == self.accepted
+            assert version == 1 + self.accepted  # a new assessment is version 1
+            assert api.get(self.token)["answers"] == contract.effective(self.answers)
+
+    return Conversation
+
+
+def test_random_answer_and_back_sequences_keep_the_last_accepted_answers(world):
+    run_state_machine_as_test(
+        conversation_machine(world),
+        settings=settings(max_examples=20, stateful_step_count=40, deadline=None, suppress_health_check=list(HealthCheck), database=None),
+    )
+
+
+# -- fuzzed bodies: always a 4xx, nothing changes ------------------------------------------
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text() | st.sampled_from(["", "\x00", "\ud800", "=1+1", "<script>"])
+    | st.integers(2_000, 70_000).map(lambda n: "x" * n) | st.integers(500, 20_000).map(lambda n: "😀" * n),  # huge: over the text and body limits
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    max_leaves=12,
+)
+CHANNELS = ("api", "widget", None)
+PURPOSE_VALUES = set(FLOW.step_by_id["purpose"].values)
+# Bodies a client could send to a fresh assessment that is at "purpose", none of them a valid answer.
+answer_bodies = st.one_of(
+    json_values.filter(lambda v: not isinstance(v, dict)),  # not an object
+    st.fixed_dictionaries({"step": json_values.filter(lambda v: not isinstance(v, str))}, optional={"value": json_values}),
+    st.fixed_dictionaries({"step": st.text().filter(lambda s: s != "purpose"), "value": json_values}),  # stale or unknown step
+    st.fixed_dictionaries({"step": st.just("purpose"), "value": json_values.filter(lambda v: not (isinstance(v, str) and v in PURPOSE_VALUES))}),
+    st.fixed_dictionaries(  # a valid answer, but through an unknown channel
+        {"step": st.just("purpose"), "value": st.sampled_from(sorted(PURPOSE_VALUES)), "channel": json_values.filter(lambda v: v not in CHANNELS)}
+    ),
+    st.dictionaries(st.text(max_size=8), json_values, max_size=6).filter(lambda d: "step" not in d),
+)
+
+
+def _send(api, method: str, path: str, body: Any) -> Any:
+    raw = body if isinstance(body, bytes) else json.dumps(body)
+    return api.call(method, path, raw=raw)
+
+
+def _assert_refused(response) -> None:
+    assert 400 <= response.status_code < 500, (response.status_code, response.get_data()[:300])
+    error = response.get_json()["error"]
+    assert error["code"] and error["message"] and "%(" not in error["message"]
+
+
+def test_fuzzed_answer_bodies_are_refused_and_change_nothing(world):
+    """At the first step even a well-formed back is refused (409), so every body here is a refusal."""
+    token, _ = world.api.start(world.acme_key, locale="de")
+    before = snapshot(world.app, token)
+
+    @FUZZ
+    @given(body=st.one_of(answer_bodies, st.binary(max_size=200)), endpoint=st.sampled_from(["answers", "back"]))
+    def check(body, endpoint):
+        _assert_refused(_send(world.api, "POST", f"/api/v1/assessments/{token}/{endpoint}", body))
+        assert snapshot(world.app, token) == before
+
+    check()
+
+
+def test_fuzzed_create_and_language_bodies_are_refused_and_change_nothing(world):
+    token, _ = world.api.start(world.acme_key, locale="de")
+    before = snapshot(world.app, token)
+    with world.app.app_context():
+        assessments = db.session().scalar(select(func.count()).select_from(Assessment))
+    not_a_key = json_values.filter(lambda v: v != world.acme_key and v != world.other_key)
+    create_bodies = st.one_of(
+        json_values, st.binary(max_size=200),
+        st.fixed_dictionaries({"embed_key": not_a_key}, optional={"locale": json_values, "channel": json_values}),
+        st.fixed_dictionaries({"embed_key": st.just(world.acme_key), "locale": json_values.filter(lambda v: v not in ("de", "en", None))}),
+    )  # fmt: skip
+    locale_bodies = st.one_of(json_values, st.binary(max_size=200), st.fixed_dictionaries({"locale": json_values.filter(lambda v: v not in ("de", "en"))}))
+
+    @FUZZ
+    @given(create=create_bodies, patch=locale_bodies)
+    def check(create, patch):
+        _assert_refused(_send(world.api, "POST", "/api/v1/assessments", create))
+        _assert_refused(_send(world.api, "PATCH", f"/api/v1/assessments/{token}", patch))
+        assert snapshot(world.app, token) == before
+
+    check()
+    with world.app.app_context():
+        assert db.session().scalar(select(func.count()).select_from(Assessment)) == assessments
+
+
+@pytest.mark.parametrize("step", ["company_name", "contact_email", "privacy_url"])
+def test_fuzzed_text_answers_are_stored_as_given_or_refused(world, step):
+    """Any unicode text is either stored exactly as sent or refused with a 4xx (never a 5xx)."""
+    token, _ = world.api.start(world.acme_key)
+    _walk_to(world.api, token, step, {**SCENARIOS[2][1], "contact_email": "kontakt@example.de"})
+
+    @FUZZ
+    @given(text=st.one_of(st.text(), st.text(min_size=1900, max_size=2100), st.sampled_from(["\x00", "a\x00b", "\ud800", "😀", " ", "=HYPERLINK()"])))
+    def check(text):
+        before = snapshot(world.app, token)
+        response = world.api.answer(token, step, text)
+        if response.status_code == 200:
+            assert stored(world.app, token)[1].get(step) == (text if text.strip() else None)
+            assert world.api.back(token).status_code == 200
+        else:
+            _assert_refused(response)
+            assert snapshot(world.app, token) == before
+
+    check()
