@@ -241,6 +241,7 @@ def test_pages_have_strict_headers_and_no_inline_script(user):
     assert "default-src 'self'" in csp and "unsafe-inline" not in csp and "frame-ancestors 'none'" in csp
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert response.headers["Cache-Control"] == "no-store"  # answers under a capability URL
     assert user.page.find("script") is None and not user.page.find(style=True)
 
 

@@ -30,6 +30,13 @@ ACTIONS = ("next", "back", "skip")
 STALE_NOTE = N_("This question was already answered, perhaps in another window. Here is the current question.")
 
 
+@bp.after_request
+def no_store(response):
+    """A wizard page shows someone's answers under a capability URL: never cache it (shared caches, history)."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 @bp.url_value_preprocessor
 def load_assessment(_endpoint: str | None, values: dict[str, Any] | None) -> None:
     """Load the assessment of the URL's token first, so that even a refused form (CSRF) speaks its language."""
