@@ -8,7 +8,7 @@ from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext
 from werkzeug.exceptions import HTTPException
 
-from ..i18n import N_
+from ..i18n import N_, SUPPORTED_LOCALES
 
 HTTP_MESSAGES = {
     400: N_("The request could not be understood."),
@@ -61,8 +61,6 @@ def wants_json() -> bool:
 
 def locale_error(tr: Any = None) -> ApiError:
     """422 `invalid_locale` naming the languages (in the request's language unless `tr`)."""
-    from ..i18n import SUPPORTED_LOCALES
-
     allowed = list(SUPPORTED_LOCALES)
     template = tr.gettext(INVALID_LOCALE) if tr is not None else gettext(INVALID_LOCALE)
     return ApiError(422, "invalid_locale", template % {"allowed": ", ".join(allowed)}, {"allowed": allowed})
@@ -74,8 +72,6 @@ def query_locale() -> str | None:
     Strict like the OpenAPI document says (`de` or `en`), so a typo is an error, not a
     silently different language.
     """
-    from ..i18n import SUPPORTED_LOCALES
-
     raw = request.args.get("lang")
     if raw is None:
         return None
