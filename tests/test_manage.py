@@ -243,6 +243,37 @@ def test_pages_have_strict_headers_and_no_inline_script(anna):
     assert scripts and all(s.get("src", "").startswith("/static/") and not s.string for s in scripts)
 
 
+def test_every_html_page_has_the_policy_and_no_inline_code(area):
+    """Every page the app renders (found in its URL map, so a new page is checked too): CSP without
+    inline script or style, no inline script, style or event handler in the HTML."""
+    admin = area.test_client()
+    assert log_in(admin, "root@example.de").status_code == 303
+    with area.app_context():
+        session = db.session()
+        key = session.scalar(select(Organisation.embed_key).where(Organisation.slug == "acme"))
+        ids = session.scalars(select(Assessment.id).join(Organisation).where(Organisation.slug == "acme").order_by(Assessment.id)).all()
+    wizard_page = admin.get(f"/w/{key}").headers["Location"]
+    urls = {
+        "main.index": "/", "widget.demo": "/demo", "manage.index": "/manage/", "manage.admin": "/manage/admin",
+        "manage.login": "/manage/login", "manage.organisation": "/manage/orgs/acme", "manage.documents": "/manage/orgs/acme/documents",
+        "manage.compare": f"/manage/orgs/acme/compare?a={ids[0]}&b={ids[1]}", "wizard.step": wizard_page,
+    }  # fmt: skip
+    not_html = {"static", "openapi.openapi_json", "main.health", "widget.script", "widget.style", "widget.texts", "wizard.start",
+                "manage.all_checklists", "manage.export", "manage.document_download"}  # fmt: skip
+    get_routes = {r.endpoint for r in area.url_map.iter_rules() if "GET" in r.methods and not r.rule.startswith("/api/")}
+    assert get_routes - not_html == set(urls), "a page without a check here"
+    pages = [admin.get(url) for url in urls.values()] + [admin.get("/no/such/page"), area.test_client().get("/manage/login")]
+    for response in pages:
+        assert response.mimetype == "text/html", response.request.path
+        csp = response.headers["Content-Security-Policy"]
+        assert "default-src 'self'" in csp and "unsafe-inline" not in csp and "unsafe-eval" not in csp
+        soup = page(response)
+        assert all(s.get("src") and not s.string for s in soup.find_all("script")), response.request.path
+        assert not soup.find_all("style") and not soup.find_all(style=True), response.request.path
+        handlers = [(tag.name, attr) for tag in soup.find_all(True) for attr in tag.attrs if attr.lower().startswith("on")]
+        assert handlers == [], (response.request.path, handlers)
+
+
 def test_the_wizard_summary_offers_exports_to_a_logged_in_manager(area, anna):
     from tests.wizard_user import WizardUser
 
