@@ -47,6 +47,32 @@ def asked(step: str, a: dict[str, Any]) -> bool:
     return has_channel
 
 
+def path(answers: dict[str, Any]) -> list[str]:
+    """The steps asked for these answers, in order (the contract's "asked when", step by step)."""
+    steps, given_so_far = [], {}
+    for step in STEP_ORDER:
+        if asked(step, given_so_far):
+            steps.append(step)
+            if answers.get(step) is not None:
+                given_so_far[step] = answers[step]
+    return steps
+
+
+def next_step(state: str, answers: dict[str, Any]) -> str:
+    """The step after `state` once it is answered: the next asked one, or done."""
+    position = STEP_ORDER.index(state)
+    return next((s for s in path(answers) if STEP_ORDER.index(s) > position), "done")
+
+
+def previous_step(state: str, answers: dict[str, Any]) -> str | None:
+    """The asked step before `state` (the last one from done), or None at the first step."""
+    steps = path(answers)
+    if state == "done":
+        return steps[-1]
+    earlier = [s for s in steps if STEP_ORDER.index(s) < STEP_ORDER.index(state)]
+    return earlier[-1] if earlier else None
+
+
 def effective(answers: dict[str, Any]) -> dict[str, Any]:
     """Keep only the answers of asked steps, deciding in step order."""
     out: dict[str, Any] = {}

@@ -104,32 +104,6 @@ def test_every_operation_keeps_its_openapi_contract(world, method, path, mode):
 # -- random conversations against the contract oracle --------------------------------------
 
 
-def oracle_path(answers: dict[str, Any]) -> list[str]:
-    """The steps asked for these answers, in order (the contract's "asked when", step by step)."""
-    path, given_so_far = [], {}
-    for step in contract.STEP_ORDER:
-        if contract.asked(step, given_so_far):
-            path.append(step)
-            if answers.get(step) is not None:
-                given_so_far[step] = answers[step]
-    return path
-
-
-def oracle_next(state: str, answers: dict[str, Any]) -> str:
-    """The step after `state` once it is answered: the next asked one, or done."""
-    position = contract.STEP_ORDER.index(state)
-    return next((s for s in oracle_path(answers) if contract.STEP_ORDER.index(s) > position), "done")
-
-
-def oracle_previous(state: str, answers: dict[str, Any]) -> str | None:
-    """The asked step before `state` (the last one from done), or None at the first step."""
-    path = oracle_path(answers)
-    if state == "done":
-        return path[-1]
-    earlier = [s for s in path if contract.STEP_ORDER.index(s) < contract.STEP_ORDER.index(state)]
-    return earlier[-1] if earlier else None
-
-
 def stored(app, token: str) -> tuple[str, dict[str, Any], int, int]:
     """What the database holds: state, answers, version and the number of revisions."""
     with app.app_context():
@@ -162,7 +136,7 @@ def conversation_machine(world):
                 self.answers.pop(self.state, None)
             else:
                 self.answers[self.state] = value
-            self.state = oracle_next(self.state, self.answers)
+            self.state = contract.next_step(self.state, self.answers)
             self.accepted += 1
             assert response.get_json()["prompt"]["step"] == self.state
 
@@ -171,7 +145,7 @@ def conversation_machine(world):
             """Back goes to the previous asked step and keeps every answer; at the first step it is 409."""
             before = snapshot(app, self.token)
             response = api.back(self.token, {"step": self.state} if guarded else None)
-            previous = oracle_previous(self.state, self.answers)
+            previous = contract.previous_step(self.state, self.answers)
             if previous is None:
                 assert response.status_code == 409 and response.get_json()["error"]["code"] == "no_previous_step"
                 assert snapshot(app, self.token) == before

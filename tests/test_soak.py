@@ -25,9 +25,9 @@ from typing import Any
 
 from sqlalchemy import create_engine, text
 
+from tests import contract
 from tests.conftest import _fresh_app, add_organisation, free_port, start_gunicorn, stop_gunicorn
 from tests.test_properties import valid_value
-from tests.test_robustness import oracle_previous
 
 SOAK_TURNS = int(os.environ.get("WA_SOAK_TURNS", "10000"))
 CLIENTS = 4
@@ -86,7 +86,7 @@ class Client:
         """Answer (or now and then go back), and keep the client's own record of what was acknowledged."""
         talk = self.conversations[token]
         state, answers = talk["state"], dict(talk["answers"])
-        previous = oracle_previous(state, answers)
+        previous = contract.previous_step(state, answers)
         if previous is not None and self.rng.random() < 0.15:
             path, body, expected_answers = f"/api/v1/assessments/{token}/back", {"step": state}, answers
         else:

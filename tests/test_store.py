@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from bot.store import db
 from bot.store.models import AnswerRevision, Assessment, Base, Organisation
+from tests import contract
 from tests.conftest import add_organisation, start_gunicorn, stop_gunicorn
 from tests.test_flow_walks import GOLDEN
 
@@ -83,6 +84,7 @@ def test_gunicorn_workers_share_one_database(backend_app, gunicorn_base):
     answers = GOLDEN[0][1]
     prompt = created["prompt"]
     writers = 8
+    asked = []
     for _round in range(5):  # every round: 8 concurrent writers on one step, across the worker processes
         step = prompt["step"]
         barrier = threading.Barrier(writers)
@@ -99,6 +101,9 @@ def test_gunicorn_workers_share_one_database(backend_app, gunicorn_base):
             t.join()
         assert sorted(s for s, _ in results) == [200] + [409] * (writers - 1)
         prompt = next(body["prompt"] for s, body in results if s == 200)
+        # every loser is told where the conversation now stands: the winner's next step
+        assert {body["prompt"]["step"] for s, body in results if s == 409} == {prompt["step"]}
+        asked.append(step)
     # any worker resumes it; the database holds one revision per accepted turn
     for _ in range(6):
         status, resumed = _request(gunicorn_base, "GET", f"/api/v1/assessments/{token}")
@@ -106,8 +111,12 @@ def test_gunicorn_workers_share_one_database(backend_app, gunicorn_base):
     with backend_app.app_context():
         session = db.session()
         assessment = session.scalar(select(Assessment).where(Assessment.token == token))
-        seqs = session.scalars(select(AnswerRevision.seq).where(AnswerRevision.assessment_id == assessment.id).order_by(AnswerRevision.seq)).all()
-        assert seqs == [2, 3, 4, 5, 6] and assessment.version == 6
+        revisions = session.execute(
+            select(AnswerRevision.seq, AnswerRevision.step).where(AnswerRevision.assessment_id == assessment.id).order_by(AnswerRevision.seq)
+        ).all()
+        # one revision per step, none lost or doubled, and the steps in the order they were asked (none skipped)
+        assert [tuple(r) for r in revisions] == list(zip([2, 3, 4, 5, 6], asked, strict=True)) and assessment.version == 6
+    assert asked == contract.path(answers)[:5]
 
 
 def test_the_version_check_makes_the_second_writer_lose(backend_app):
