@@ -293,3 +293,33 @@ def test_fuzzed_text_answers_are_stored_as_given_or_refused(world, step):
             assert snapshot(world.app, token) == before
 
     check()
+
+
+def test_fuzzed_wizard_forms_are_refused_and_change_nothing(world):
+    """The no-JavaScript wizard's forms: any field values (and any CSRF token) never give a 5xx and store nothing."""
+    from tests.wizard_user import WizardUser
+
+    user = WizardUser(world.app.test_client()).open(f"/w/{world.acme_key}")
+    token, csrf_token = user.token, dict(user.fields())["csrf_token"]
+    before = snapshot(world.app, token)
+    form_text = st.text(max_size=50) | st.integers(2_000, 70_000).map(lambda n: "x" * n)
+    not_an_option = form_text.filter(lambda v: v not in PURPOSE_VALUES)
+
+    fields = st.fixed_dictionaries(
+        {"csrf_token": st.one_of(st.just(csrf_token), form_text)},
+        optional={
+            "step": st.one_of(st.just("purpose"), form_text),
+            "action": st.one_of(st.sampled_from(["next", "back", "skip"]), form_text),
+            "value": st.lists(not_an_option, max_size=3),
+            "from": form_text,
+        },
+    )
+
+    @FUZZ
+    @given(target=st.sampled_from(["", "/change"]), fields=fields)
+    def check(target, fields):
+        response = user.client.post(f"/w/a/{token}{target}", data=fields)
+        assert response.status_code in (303, 400, 409, 413, 422), (response.status_code, fields)
+        assert snapshot(world.app, token) == before
+
+    check()
