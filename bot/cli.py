@@ -17,8 +17,9 @@ import click
 from babel.messages.frontend import BaseError, CommandLineInterface
 from babel.messages.pofile import read_po, write_po
 from flask import Flask, current_app
-from flask.cli import FlaskGroup
+from flask.cli import FlaskGroup, ScriptInfo
 from sqlalchemy import delete, select
+from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from . import create_app
 from .config import FLOWS_DIR, PROJECT_ROOT
@@ -39,7 +40,27 @@ def _create_app() -> Flask:
         raise click.ClickException(str(exc)) from exc
 
 
-@click.group(cls=FlaskGroup, create_app=_create_app)
+def _schema_missing(exc: Exception) -> bool:
+    """Whether a database error says a table does not exist (SQLite, or PostgreSQL's SQLSTATE 42P01)."""
+    original = getattr(exc, "orig", None)
+    return "no such table" in str(original) or getattr(original, "sqlstate", None) == "42P01"
+
+
+class CommandGroup(FlaskGroup):
+    """The command group: a database without its tables ends in one clear line, not a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the command; name `init-db` when the database has not been set up yet."""
+        try:
+            return super().invoke(ctx)
+        except (OperationalError, ProgrammingError) as exc:
+            if not _schema_missing(exc):
+                raise
+            url = _safe_url(ctx.ensure_object(ScriptInfo).load_app().config["DATABASE_URL"])
+            raise click.ClickException(f"{url} has no tables yet: run `wa-onboarding init-db` first (`make run` does it).") from exc
+
+
+@click.group(cls=CommandGroup, create_app=_create_app)
 def cli() -> None:
     """WA Onboarding: GDPR onboarding for WhatsApp in customer communication."""
 
@@ -148,7 +169,7 @@ def _age(value: str) -> timedelta:
     """An age like 90d or 12h."""
     number, unit = value[:-1], value[-1:].lower()
     if not number.isdigit() or unit not in ("d", "h") or int(number) == 0:
-        raise click.BadParameter(f"{value!r}: use a number of days or hours, e.g. 90d or 12h")
+        raise click.BadParameter(f"{value!r}: use a whole number of days or hours above zero, e.g. 90d or 12h")
     return timedelta(days=int(number)) if unit == "d" else timedelta(hours=int(number))
 
 

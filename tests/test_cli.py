@@ -288,3 +288,15 @@ def test_demo_token_reads_the_demo_checklist_endpoint(runner, app):
     assert client.post("/api/v1/assessments", json={"embed_key": key}).status_code == 201
     response = client.get("/api/v1/orgs/demo/history", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 200 and len(response.get_json()["assessments"]) == 1
+
+
+@pytest.mark.parametrize("command", [["purge", "--dry-run"], ["export-org", "demo"], ["create-org", "acme", "--name", "ACME"]])
+def test_a_database_without_tables_names_init_db(cli_runner, tmp_path, locales_dir, monkeypatch, command):
+    """Before `init-db` (or `make run`), a command says what to do in one line instead of a traceback."""
+    url = f"sqlite:///{tmp_path / 'empty.sqlite'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("SECRET_KEY", "test")
+    monkeypatch.setenv("FLASK_LOCALES_DIR", str(locales_dir))
+    result = cli_runner.invoke(cli, command)
+    assert result.exit_code == 1
+    assert result.output.strip() == f"Error: {url} has no tables yet: run `wa-onboarding init-db` first (`make run` does it)."
