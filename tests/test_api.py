@@ -166,6 +166,18 @@ def test_back_from_done_reopens_but_the_checklist_stays(world):
     assert {i["id"]: i["status"] for i in updated["items"]}["WA-26"] == "done"
 
 
+def test_optional_fields_sent_as_null_count_as_not_given(world):
+    api = world.api
+    created = api.call("POST", "/api/v1/assessments", {"embed_key": world.acme_key, "locale": None, "channel": None})
+    assert created.status_code == 201 and created.get_json()["locale"] == "de"  # the organisation's language
+    token = created.get_json()["token"]
+    assert api.call("POST", f"/api/v1/assessments/{token}/answers", {"step": "purpose", "value": "customer", "channel": None}).status_code == 200
+    assert api.back(token, {"step": None, "channel": None}).get_json()["prompt"]["step"] == "purpose"
+    with world.app.app_context():
+        channels = db.session().scalars(select(AnswerRevision.channel)).all()
+    assert channels == ["api", "api"]
+
+
 def test_skipping_an_optional_step_with_null(world, flow):
     target = "company_name"
     assert flow.step_by_id[target].optional
