@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from bot import create_app
 from bot.cli import cli
 from bot.store import db
-from bot.store.models import Organisation
+from bot.store.models import Manager, Organisation
 from tests import contract
 from tests.conftest import FLOW_FILE
 from tests.test_flow_walks import GOLDEN
@@ -232,7 +232,7 @@ def test_create_manager_prints_a_token_once_and_stores_its_hash(runner, app):
     ("args", "stdin", "message"),
     [
         (("create-manager", "x@acme.example", "--org", "nope"), None, "no organisation 'nope'"),
-        (("create-manager", "not-an-address", "--org", "acme"), None, "EMAIL must be an e-mail address"),
+        (("create-manager", "not-an-address", "--org", "acme"), None, "'not-an-address' is not an e-mail address"),
         (("create-manager", "x@acme.example", "--org", "acme", "--password-stdin"), "short\n", "at least 10 characters"),
         (("create-manager", "anna@acme.example", "--org", "acme"), None, "exists already"),
         (("add-member", "nobody@acme.example", "--org", "acme"), None, "no manager"),
@@ -245,6 +245,47 @@ def test_manager_commands_refuse_bad_input(runner, app, args, stdin, message):
     result = _invoke(runner, *args, input=stdin)
     assert result.exit_code == 2, result.output
     assert message in result.output
+    with app.app_context():
+        assert [m.email for m in db.session().scalars(select(Manager))] == ["anna@acme.example"]  # nothing stored
+
+
+@pytest.mark.parametrize(
+    "slug",
+    ["kunde-名前", "Acme", "bad slug", "under_score", "-acme", "acme-", "", "a" * 64, "café", "acme.de", "acme\x00"],
+)
+def test_create_org_refuses_a_slug_outside_the_rule_and_stores_nothing(runner, app, slug):
+    result = _invoke(runner, "create-org", "--name", "Kunde", "--", slug)  # "--": "-acme" is a slug here, not an option
+    assert result.exit_code == 2, result.output
+    assert result.output.count("\n") == 1  # one line, no usage text or traceback
+    assert f"Error: {slug!r} is not a valid slug: use lower-case ASCII letters a-z, digits and hyphens, 1 to 63 characters" in result.output
+    with app.app_context():
+        assert db.session().scalars(select(Organisation)).all() == []
+
+
+@pytest.mark.parametrize("slug", ["a", "7", "kunde-42", "b" * 63, "x--y"])
+def test_create_org_accepts_dns_label_slugs(runner, app, slug):
+    result = _invoke(runner, "create-org", slug, "--name", "Kunde")
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        assert [o.slug for o in db.session().scalars(select(Organisation))] == [slug]
+
+
+def test_create_org_refuses_an_empty_name(runner, app):
+    result = _invoke(runner, "create-org", "acme", "--name", "  ")
+    assert result.exit_code == 2 and "the name must not be empty" in result.output
+    with app.app_context():
+        assert db.session().scalars(select(Organisation)).all() == []
+
+
+def test_an_organisation_with_an_old_style_slug_keeps_working(runner, app):
+    """Slugs stored before the rule (here with an underscore and a non-ASCII letter) are still found by every command."""
+    with app.app_context():
+        db.session().add(Organisation(slug="alt_kunde-ä", name="Alt GmbH", locale="de"))
+        db.session().commit()
+    assert _invoke(runner, "allow-origins", "alt_kunde-ä", "https://www.example.de").exit_code == 0
+    exported = _invoke(runner, "export-org", "alt_kunde-ä")
+    assert exported.exit_code == 0 and json.loads(exported.output)["organisation"]["slug"] == "alt_kunde-ä"
+    assert _invoke(runner, "create-manager", "alt@example.de", "--org", "alt_kunde-ä").exit_code == 0
 
 
 def test_add_member_and_rotate_token(runner, app):

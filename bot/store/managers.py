@@ -8,9 +8,28 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from .models import ROLES, Manager, Membership, Organisation, hash_token, new_api_token
 
+EMAIL_MAX_LENGTH = 254
+PASSWORD_MIN_LENGTH = 10
 
-class ManagerExistsError(ValueError):
+
+class ManagerError(ValueError):
+    """A manager cannot be created as asked; the message says why in one line."""
+
+
+class ManagerExistsError(ManagerError):
     """A manager with this e-mail address exists already."""
+
+
+class InvalidEmailError(ManagerError):
+    """The e-mail address is not one."""
+
+
+class InvalidRoleError(ManagerError):
+    """The role is not one of ROLES."""
+
+
+class PasswordTooShortError(ManagerError):
+    """The password has fewer than PASSWORD_MIN_LENGTH characters."""
 
 
 def normalise_email(email: str) -> str:
@@ -24,14 +43,22 @@ def manager_by_email(session: Session, email: str) -> Manager | None:
 
 
 def create_manager(session: Session, email: str, organisations: list[Organisation], password: str | None = None, role: str = "member") -> tuple[Manager, str]:
-    """Create a manager who belongs to `organisations`; return it and its API token (shown once)."""
+    """Validate and store a manager who belongs to `organisations`; return it and its API token (shown once).
+
+    Nothing is stored when a ManagerError is raised.
+    """
+    email = normalise_email(email)
+    if "@" not in email or len(email) > EMAIL_MAX_LENGTH:
+        raise InvalidEmailError(f"{email!r} is not an e-mail address")
     if role not in ROLES:
-        raise ValueError(f"role must be one of {', '.join(ROLES)}")
+        raise InvalidRoleError(f"the role must be one of {', '.join(ROLES)}")
+    if password is not None and len(password) < PASSWORD_MIN_LENGTH:
+        raise PasswordTooShortError(f"the password must have at least {PASSWORD_MIN_LENGTH} characters")
     if manager_by_email(session, email) is not None:
-        raise ManagerExistsError(normalise_email(email))
+        raise ManagerExistsError(f"a manager {email!r} exists already")
     token = new_api_token()
     manager = Manager(
-        email=normalise_email(email),
+        email=email,
         password_hash=generate_password_hash(password) if password else None,
         api_token_hash=hash_token(token),
         role=role,

@@ -1,0 +1,164 @@
+"""Commands over the flow files: lint them, draw them, and evaluate a set of answers offline."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import IO, Any
+
+import click
+from babel.messages.pofile import read_po
+
+from ..config import FLOWS_DIR
+from ..engine import EngineRegistry, FlowError, Msg, TurnError, load_flows
+from ..engine.lint import lint, mermaid
+from ..i18n import LOCALES_DIR, SUPPORTED_LOCALES, CatalogMissingError, catalog
+from .common import EXIT_BAD_INPUT, bad_input
+
+
+@click.group("flows")
+def flows_group() -> None:
+    """Check flow files and draw their diagrams."""
+
+
+def _load(flows_dir: str) -> EngineRegistry:
+    try:
+        return EngineRegistry(load_flows(flows_dir))
+    except FlowError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(1)
+
+
+def _po_translations(locales_dir: Path) -> dict[str, dict[tuple[str | None, str], bool]]:
+    """For each locale: which (msgctxt, msgid) have a real (non-empty, non-fuzzy) translation."""
+    out: dict[str, dict[tuple[str | None, str], bool]] = {}
+    for locale in SUPPORTED_LOCALES:
+        po = locales_dir / locale / "LC_MESSAGES" / "messages.po"
+        entries: dict[tuple[str | None, str], bool] = {}
+        if po.is_file():
+            with po.open("rb") as fp:
+                for message in read_po(fp, locale=locale):
+                    if message.id and isinstance(message.id, str):
+                        entries[(message.context, message.id)] = bool(message.string) and not message.fuzzy
+        out[locale] = entries
+    return out
+
+
+@flows_group.command("check")
+@click.option("--flows-dir", default=str(FLOWS_DIR), show_default=True, type=click.Path(file_okay=False))
+@click.option("--locales-dir", default=str(LOCALES_DIR), show_default=True, type=click.Path(file_okay=False))
+def flows_check(flows_dir: str, locales_dir: str) -> None:
+    """Lint every flow: structure, unreachable steps, dead ends, translations."""
+    registry = _load(flows_dir)
+    translations = _po_translations(Path(locales_dir))
+
+    def translated(locale: str, msg: Msg) -> bool:
+        return translations[locale].get((msg.context, msg.source), False)
+
+    problems: list[str] = []
+    for engine in registry.engines.values():
+        found = lint(engine, translated, SUPPORTED_LOCALES)
+        problems += found
+        status = "ok" if not found else f"{len(found)} problem(s)"
+        flow = engine.flow
+        click.echo(f"{flow.source}: {flow.id} v{flow.version}: {len(flow.steps)} steps, {len(flow.checklist)} items: {status}")
+    for problem in problems:
+        click.echo(problem, err=True)
+    sys.exit(1 if problems else 0)
+
+
+@flows_group.command("diagram")
+@click.argument("flow", required=False)
+@click.option("--flows-dir", default=str(FLOWS_DIR), show_default=True, type=click.Path(file_okay=False))
+def flows_diagram(flow: str | None, flows_dir: str) -> None:
+    """Print a flow (default: the first) as a Mermaid stateDiagram-v2."""
+    registry = _load(flows_dir)
+    ids = sorted({fid for fid, _ in registry.engines})
+    flow_id = flow or ids[0]
+    if flow_id not in ids:
+        click.echo(f"Error: unknown flow {flow_id!r} (known: {', '.join(ids)})", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    click.echo(mermaid(registry.get(flow_id)))
+
+
+@click.command("evaluate")
+@click.argument("answers_file", type=click.File("rb"))
+@click.option("--format", "fmt", type=click.Choice(["json", "md"]), default="json", show_default=True)
+@click.option("--lang", type=click.Choice(SUPPORTED_LOCALES), default="de", show_default=True)
+@click.option("--flow", "flow_id", default="whatsapp_gdpr", show_default=True)
+@click.option("--flows-dir", default=str(FLOWS_DIR), show_default=True, type=click.Path(file_okay=False))
+def evaluate(answers_file: IO[bytes], fmt: str, lang: str, flow_id: str, flows_dir: str) -> None:
+    """Print the recommendation and checklist for ANSWERS_FILE ({"step": value, ...}), offline.
+
+    Use - to read the answers from standard input. An unknown step or an invalid
+    value exits with status 2 and names the step and the allowed values.
+    """
+    from ..engine.values import validate_value
+    from ..exporters import build_report
+    from ..exporters import json as json_export
+    from ..exporters import markdown as markdown_export
+
+    registry = _load(flows_dir)
+    try:
+        engine = registry.get(flow_id)
+    except KeyError:
+        bad_input(f"unknown flow {flow_id!r}")
+    try:
+        raw = json.loads(answers_file.read().decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        bad_input(f"{answers_file.name}: not valid JSON ({exc})")
+    if not isinstance(raw, dict):
+        bad_input(f"{answers_file.name}: expected a JSON object {{\"step\": value, ...}}, got {type(raw).__name__}")
+    answers: dict[str, Any] = {}
+    for step_id, value in raw.items():
+        step = engine.flow.step_by_id.get(step_id)
+        if step is None:
+            known = ", ".join(s.id for s in engine.flow.steps)
+            bad_input(f"unknown step {step_id!r} (steps: {known})")
+        try:
+            normalised = validate_value(step, value)
+        except TurnError as exc:
+            bad_input(_describe(step_id, exc, value))
+        if normalised is not None:
+            answers[step_id] = normalised
+    effective = engine.effective_answers(answers)
+    ignored = sorted(set(answers) - set(effective))
+    needs_answer = [engine.flow.step_by_id[s] for s in engine.path(effective)]
+    missing = [s.id for s in needs_answer if s.id not in effective and not s.optional and s.kind != "info"]
+    if ignored:
+        click.echo(f"Note: ignored answers of steps that are not asked with these answers: {', '.join(ignored)}", err=True)
+    if missing:
+        click.echo(f"Note: no answer for {', '.join(missing)}; their items are rated as if unanswered.", err=True)
+    try:
+        tr = catalog(lang)
+    except CatalogMissingError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(1)
+    report = build_report(engine.flow, engine.checklist(answers), tr, lang)
+    click.echo((json_export if fmt == "json" else markdown_export).render(report), nl=False)
+
+
+def _describe(step_id: str, exc: TurnError, value: Any) -> str:
+    """One line naming the step, the refused value and why (with the allowed values, if any)."""
+    allowed = exc.params.get("allowed")
+    detail = {
+        "invalid_value": "is not allowed",
+        "wrong_type": f"has the wrong type (expected {exc.params.get('expected')})",
+        "exclusive_option": f"combines the exclusive option {exc.params.get('option')!r} with others",
+        "empty_selection": "selects nothing",
+        "text_too_long": f"is longer than {exc.params.get('limit')} characters",
+        "invalid_email": "is not an e-mail address",
+        "invalid_url": "is not an http(s) URL",
+        "value_required": "is empty",
+    }.get(exc.code, exc.code)
+    shown = json.dumps(value, ensure_ascii=False)
+    if len(shown) > 80:
+        shown = shown[:77] + "..."
+    message = f"step {step_id!r}: value {shown} {detail}"
+    if allowed:
+        message += f" (allowed: {', '.join(allowed)})"
+    return message
+
+
+COMMANDS = (flows_group, evaluate)

@@ -1,0 +1,103 @@
+"""Commands over the data's life: create the schema, purge abandoned assessments, export or delete an organisation."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import IO, Any
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+from sqlalchemy import delete, select
+
+from ..store import db
+from ..store.models import AnswerRevision, Assessment, utcnow
+from .common import organisation_or_exit, safe_url
+
+
+@click.command("init-db")
+@with_appcontext
+def init_db() -> None:
+    """Create or upgrade the database schema (Alembic migrations)."""
+    db.upgrade(current_app)
+    click.echo(f"Database ready: {safe_url(current_app.config['DATABASE_URL'])}")
+
+
+def _age(value: str) -> timedelta:
+    """An age like 90d or 12h."""
+    number, unit = value[:-1], value[-1:].lower()
+    if not number.isdigit() or unit not in ("d", "h") or int(number) == 0:
+        raise click.BadParameter(f"{value!r}: use a whole number of days or hours above zero, e.g. 90d or 12h")
+    return timedelta(days=int(number)) if unit == "d" else timedelta(hours=int(number))
+
+
+@click.command("purge")
+@click.option("--older-than", "older_than", default=None, help="Age of the last answer, e.g. 90d or 12h (default: RETENTION_ABANDONED_DAYS).")
+@click.option("--dry-run", is_flag=True, help="Only count what would be deleted.")
+@with_appcontext
+def purge(older_than: str | None, dry_run: bool) -> None:
+    """Delete abandoned (unfinished) assessments whose last answer is older than the given age."""
+    age = _age(older_than) if older_than else timedelta(days=int(current_app.config["RETENTION_ABANDONED_DAYS"]))
+    cutoff = utcnow() - age
+    session = db.session()
+    stale = select(Assessment.id).where(Assessment.completed_at.is_(None), Assessment.updated_at < cutoff)
+    found = len(session.scalars(stale).all())
+    if dry_run:
+        click.echo(f"{found} abandoned assessment(s) last answered before {cutoff:%Y-%m-%d %H:%M} UTC would be deleted (dry run).")
+        return
+    session.execute(delete(AnswerRevision).where(AnswerRevision.assessment_id.in_(stale)))
+    session.execute(delete(Assessment).where(Assessment.id.in_(stale)))
+    session.commit()
+    click.echo(f"Deleted {found} abandoned assessment(s) last answered before {cutoff:%Y-%m-%d %H:%M} UTC.")
+
+
+@click.command("export-org")
+@click.argument("slug")
+@click.option("--output", "-o", type=click.File("w", encoding="utf-8"), default="-", show_default=True, help="File to write (- for stdout).")
+@with_appcontext
+def export_org(slug: str, output: IO[str]) -> None:
+    """Write all data of one organisation as JSON: assessments, answers, revisions and who may see it."""
+    organisation = organisation_or_exit(slug)
+    session = db.session()
+    assessments = session.scalars(select(Assessment).where(Assessment.organisation_id == organisation.id).order_by(Assessment.id)).all()
+    ids = [a.id for a in assessments]
+    revisions = session.scalars(select(AnswerRevision).where(AnswerRevision.assessment_id.in_(ids)).order_by(AnswerRevision.id)).all() if ids else []
+    by_assessment: dict[int, list[dict[str, Any]]] = {}
+    for revision in revisions:
+        by_assessment.setdefault(revision.assessment_id, []).append(revision.as_dict())
+    data = {
+        "organisation": {
+            "slug": organisation.slug,
+            "name": organisation.name,
+            "locale": organisation.locale,
+            "created_at": organisation.created_at.isoformat(),
+            "allowed_origins": organisation.allowed_origins.split(),
+        },
+        "managers": [{"email": m.manager.email, "role": m.manager.role} for m in organisation.memberships],
+        "assessments": [
+            {**a.summary(), "answers": a.answers, "completed_answers": a.completed_answers, "revisions": by_assessment.get(a.id, [])} for a in assessments
+        ],
+    }
+    output.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+
+
+@click.command("delete-org")
+@click.argument("slug")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@with_appcontext
+def delete_org(slug: str, yes: bool) -> None:
+    """Delete an organisation with all its assessments, answers and memberships (managers stay)."""
+    organisation = organisation_or_exit(slug)
+    if not yes:
+        click.confirm(f"Delete {organisation.name!r} ({slug}) and all its assessments for good?", abort=True)
+    session = db.session()
+    ids = select(Assessment.id).where(Assessment.organisation_id == organisation.id)
+    session.execute(delete(AnswerRevision).where(AnswerRevision.assessment_id.in_(ids)))
+    session.execute(delete(Assessment).where(Assessment.organisation_id == organisation.id))
+    session.delete(organisation)
+    session.commit()
+    click.echo(f"Deleted {slug}.")
+
+
+COMMANDS = (init_db, purge, export_org, delete_org)
