@@ -174,7 +174,7 @@ def test_optional_fields_sent_as_null_count_as_not_given(world):
     assert api.call("POST", f"/api/v1/assessments/{token}/answers", {"step": "purpose", "value": "customer", "channel": None}).status_code == 200
     assert api.back(token, {"step": None, "channel": None}).get_json()["prompt"]["step"] == "purpose"
     with world.app.app_context():
-        channels = db.session().scalars(select(AnswerRevision.channel)).all()
+        channels = db.session().scalars(select(AnswerRevision.surface)).all()
     assert channels == ["api", "api"]
 
 

@@ -58,6 +58,9 @@ def test_complete_go_back_and_change_an_answer_without_javascript(browser, wizar
     outside: list[str] = []
     page.on("request", lambda r: outside.append(r.url) if not r.url.startswith(wizard_link.split("/w/")[0]) else None)
     page.goto(wizard_link)
+    assert _step(page) == "start" and page.locator("html").get_attribute("lang") == "de"
+    screenshot(page, "wizard-start-de")
+    _press(page, "start")
     assert _step(page) == "purpose"
     assert page.locator("html").get_attribute("lang") == "de"
     screenshot(page, "wizard-first-step-de")
@@ -112,7 +115,9 @@ def test_wizard_pages_pass_axe(browser, wizard_link):
     context = browser.new_context(locale="en-GB")  # axe itself needs JavaScript in the page
     page = context.new_page()
     page.goto(wizard_link + "?lang=en")
-    problems = {"first step": serious_accessibility_violations(page)}
+    problems = {"start page": serious_accessibility_violations(page)}
+    _press(page, "start")
+    problems["first step"] = serious_accessibility_violations(page)
     _press(page, "next")  # nothing chosen: the error state
     # focus moves to the error summary (autofocus runs after rendering, so wait for it)
     page.wait_for_function("document.activeElement && document.activeElement.id === 'error-summary'", timeout=5000)

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
 from openapi_spec_validator import validate
 
+from bot.engine.vocabulary import ExportFormat, ItemStatus, PromptKind, Surface, TurnAction
+from bot.exporters import formats
+from bot.web.api import API_SURFACES
 from bot.web.openapi import document
 from tests.apiclient import openapi_path
 
@@ -42,3 +46,33 @@ def test_served_as_json(client):
     response = client.get("/api/openapi.json")
     assert response.status_code == 200 and response.mimetype == "application/json"
     assert response.get_json() == document()
+
+
+def _schemas() -> dict:
+    return document()["components"]["schemas"]
+
+
+@pytest.mark.parametrize(
+    ("where", "vocabulary"),
+    [
+        (lambda doc, s: s["Prompt"]["properties"]["kind"]["enum"], PromptKind),
+        (lambda doc, s: s["Checklist"]["properties"]["items"]["items"]["properties"]["status"]["enum"], ItemStatus),
+        (lambda doc, s: s["History"]["properties"]["revisions"]["items"]["properties"]["action"]["enum"], TurnAction),
+        (lambda doc, s: s["Surface"]["enum"], Surface),
+        (lambda doc, s: next(p for p in doc["paths"]["/api/v1/orgs/{slug}/checklist.{fmt}"]["parameters"] if p.get("name") == "fmt")["schema"]["enum"],
+         ExportFormat),
+    ],
+    ids=["prompt kind", "item status", "turn action", "surface", "export format"],
+)
+def test_the_documents_enums_are_the_codes_vocabularies(where, vocabulary):
+    """Each fixed vocabulary is defined once (a StrEnum); the OpenAPI document lists exactly its values."""
+    doc = document()
+    assert where(doc, doc["components"]["schemas"]) == [member.value for member in vocabulary]
+
+
+def test_the_chat_api_accepts_exactly_its_surfaces():
+    assert _schemas()["Channel"]["enum"] == [str(s) for s in API_SURFACES]
+
+
+def test_every_export_format_has_an_exporter():
+    assert set(formats()) == set(ExportFormat)

@@ -287,7 +287,7 @@ def test_fuzzed_wizard_forms_are_refused_and_change_nothing(world):
     """The no-JavaScript wizard's forms: any field values (and any CSRF token) never give a 5xx and store nothing."""
     from tests.wizard_user import WizardUser
 
-    user = WizardUser(world.app.test_client()).open(f"/w/{world.acme_key}")
+    user = WizardUser(world.app.test_client()).start(f"/w/{world.acme_key}")
     token, csrf_token = user.token, dict(user.fields())["csrf_token"]
     before = snapshot(world.app, token)
     form_text = st.text(max_size=50) | st.integers(2_000, 70_000).map(lambda n: "x" * n)

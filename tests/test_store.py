@@ -120,30 +120,29 @@ def test_gunicorn_workers_share_one_database(backend_app, gunicorn_base):
 
 
 def test_the_version_check_makes_the_second_writer_lose(backend_app):
-    """Two sessions read the same assessment; the one that commits second gets Conflict and changes nothing."""
+    """Two sessions read the same assessment; the one that commits second gets a Conflict and changes nothing."""
     from sqlalchemy.orm import Session
 
     from bot import engines
-    from bot.store import assessments as store
+    from bot.engine.vocabulary import Surface
+    from bot.turns import Accepted, Conflict, TurnService
 
     with backend_app.app_context():
         session = db.session()
         org = Organisation(slug="acme", name="ACME")
         session.add(org)
         session.commit()
-        engine = engines(backend_app).get("whatsapp_gdpr")
-        token = store.start(session, engine, org, "de", "api").token
+        token = TurnService(session, engines(backend_app)).start(org, "de", Surface.API).assessment.token
 
     db_engine = backend_app.extensions["db_engine"]
     with Session(db_engine, expire_on_commit=False) as first, Session(db_engine, expire_on_commit=False) as second:
-        mine = store.assessment_by_token(first, token)
-        theirs = store.assessment_by_token(second, token)
-        store.take_turn(second, engine, theirs, "answer", "widget", step="purpose", value="internal")
-        with pytest.raises(store.StaleAssessmentError):
-            store.take_turn(first, engine, mine, "answer", "api", step="purpose", value="customer")
-        store.reload(first, mine)
-        assert (mine.state, mine.answers, mine.version) == ("internal_messenger", {"purpose": "internal"}, 2)
-        revisions = first.execute(select(AnswerRevision.seq, AnswerRevision.value, AnswerRevision.channel)).all()
+        mine_service, theirs_service = TurnService(first, engines(backend_app)), TurnService(second, engines(backend_app))
+        mine, theirs = mine_service.open(token), theirs_service.open(token)
+        assert isinstance(theirs_service.answer(theirs, "purpose", "internal", Surface.WIDGET), Accepted)
+        lost = mine_service.answer(mine, "purpose", "customer", Surface.API)
+        assert isinstance(lost, Conflict) and lost.code == "stale_step" and lost.prompt.step == "internal_messenger"
+        assert (mine.assessment.state, mine.assessment.answers, mine.assessment.version) == ("internal_messenger", {"purpose": "internal"}, 2)
+        revisions = first.execute(select(AnswerRevision.seq, AnswerRevision.value, AnswerRevision.surface)).all()
         assert [tuple(r) for r in revisions] == [(2, "internal", "widget")]
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import select
 
@@ -23,7 +25,7 @@ def embed_key(app) -> str:
 @pytest.fixture
 def user(client, embed_key) -> WizardUser:
     """A person who opened the wizard link (English)."""
-    return WizardUser(client).open(f"/w/{embed_key}?lang=en")
+    return WizardUser(client).start(f"/w/{embed_key}?lang=en")
 
 
 def revisions(app) -> int:
@@ -32,10 +34,29 @@ def revisions(app) -> int:
         return len(db.session().scalars(select(AnswerRevision)).all())
 
 
-def test_the_link_starts_an_assessment_and_redirects_to_its_first_step(client, embed_key):
-    response = client.get(f"/w/{embed_key}")
-    assert response.status_code == 303 and "/w/a/" in response.headers["Location"]
-    user = WizardUser(client).open(response.headers["Location"])
+def test_opening_the_link_shows_a_start_page_and_creates_nothing(app, client, embed_key):
+    for _ in range(3):  # a link preview, a crawler, a curl
+        response = client.get(f"/w/{embed_key}?lang=en")
+        assert response.status_code == 200
+    with app.app_context():
+        assert db.session().scalars(select(Assessment)).all() == []
+    page = WizardUser(client).open(f"/w/{embed_key}?lang=en")
+    assert page.step == "start"
+    text = page.page.get_text(" ", strip=True)
+    assert "ACME GmbH" in text and re.search(r"About \d\d questions About \d+ minutes", text)
+    assert [b["value"] for b in page.page.find("form", class_="start").find_all("button")] == ["start"]
+
+
+def test_start_without_a_csrf_token_creates_nothing(app, client, embed_key):
+    client.get(f"/w/{embed_key}")
+    assert client.post(f"/w/{embed_key}", data={"action": "start"}).status_code == 400
+    with app.app_context():
+        assert db.session().scalars(select(Assessment)).all() == []
+
+
+def test_the_start_button_starts_an_assessment_and_redirects_to_its_first_step(client, embed_key):
+    user = WizardUser(client).start(f"/w/{embed_key}")
+    assert user.posts[-1][1] == 303 and "/w/a/" in user.url
     assert user.step == "purpose" and user.status == 200
     assert user.options() == ["customer", "internal", "both"]
     assert user.buttons() == ["next"]  # no back on the first step, no skip on a required one
@@ -56,11 +77,11 @@ def test_full_wizard_run(user, name, answers, recommendation):
     rows = user.page.find_all(attrs={"data-answer": True})
     assert {r["data-answer"] for r in rows} == {s for s in steps if s != "recommendation"}
     # every accepted post was answered with a redirect (post/redirect/get), so a reload never re-submits
-    assert len(user.posts) == len(steps) and {status for _action, status in user.posts} == {303}
+    assert len(user.posts) == 1 + len(steps) and {status for _action, status in user.posts} == {303}  # Start, then one per step
 
 
 def test_a_full_run_in_german(client, embed_key):
-    user = WizardUser(client).open(f"/w/{embed_key}", headers={"Accept-Language": "de-DE,de;q=0.9"})
+    user = WizardUser(client).start(f"/w/{embed_key}", headers={"Accept-Language": "de-DE,de;q=0.9"})
     assert user.buttons() == ["next"] and user.form().find("button").get_text(strip=True) == "Weiter"
     answers = GOLDEN[1][1]
     user.finish(answers)
@@ -219,7 +240,7 @@ def test_a_stale_step_shows_the_current_one_with_a_note(user, app):
 
 
 def test_languages_lang_parameter_then_assessment_then_browser(client, embed_key):
-    german = WizardUser(client).open(f"/w/{embed_key}", headers={"Accept-Language": "de-DE"})
+    german = WizardUser(client).start(f"/w/{embed_key}", headers={"Accept-Language": "de-DE"})
     assert german.page.find("html")["lang"] == "de" and "Wofür möchten Sie WhatsApp nutzen?" in german.page.get_text()
     english = WizardUser(client).open(f"/w/a/{german.token}?lang=en")
     assert english.page.find("html")["lang"] == "en"
@@ -249,5 +270,5 @@ def test_the_wizard_records_its_channel(user, app):
     user.press("next", "customer")
     with app.app_context():
         session = db.session()
-        assert session.scalar(select(Assessment.channel)) == "wizard"
-        assert session.scalar(select(AnswerRevision.channel)) == "wizard"
+        assert session.scalar(select(Assessment.surface)) == "wizard"
+        assert session.scalar(select(AnswerRevision.surface)) == "wizard"

@@ -24,6 +24,16 @@ class WizardUser:
         response = self.client.get(url, headers=headers or {})
         return self._take(url, response)
 
+    def start(self, url: str, headers: dict[str, str] | None = None) -> WizardUser:
+        """Open a wizard link (its start page) and press Start, as a person would."""
+        self.open(url, headers=headers)
+        form = self.page.find("form", class_="start")
+        assert form is not None, f"no start form at {url} ({self.status})"
+        data = [(i["name"], i.get("value", "")) for i in form.find_all("input", type="hidden")] + [("action", "start")]
+        response = self.client.post(form["action"], data=MultiDict(data), headers=headers or {})
+        self.posts.append((form["action"], response.status_code))
+        return self._take(form["action"], response)
+
     def _take(self, url: str, response: Any) -> WizardUser:
         while response.status_code in (302, 303):
             url = response.headers["Location"]

@@ -16,9 +16,9 @@ from typing import Any
 from babel.support import Translations
 
 from ..engine import Checklist, Flow
+from ..engine.vocabulary import STATUS_ORDER, ExportFormat
 from ..i18n import N_, STATUS_LABELS, answer_rows, checklist_dict, recommendation_texts, text
 
-STATUS_ORDER = ("critical", "open", "done", "not_applicable")
 
 # Column headings shared by the tabular formats (CSV, XLSX, PDF).
 COLUMNS = {
@@ -92,11 +92,14 @@ def build_report(
     )
 
 
-def formats() -> dict[str, ModuleType]:
+def formats() -> dict[ExportFormat, ModuleType]:
     """The export formats by extension (imported lazily: PDF and XLSX pull in their libraries)."""
     from . import csv, json, markdown, pdf, xlsx
 
-    return {"pdf": pdf, "csv": csv, "xlsx": xlsx, "md": markdown, "json": json}
+    return {ExportFormat.PDF: pdf, ExportFormat.CSV: csv, ExportFormat.XLSX: xlsx, ExportFormat.MD: markdown, ExportFormat.JSON: json}
 
 
-FORMAT_NAMES = ("pdf", "csv", "xlsx", "md", "json")
+# The URL rule part that accepts exactly the export formats: `checklist.<FORMAT_RULE:fmt>`.
+FORMAT_RULE = "any(" + ", ".join(ExportFormat) + ")"
+FORMAT_NAMES = tuple(ExportFormat)
+__all__ = ["COLUMNS", "FORMAT_NAMES", "FORMAT_RULE", "STATUS_ORDER", "Report", "build_report", "formats"]

@@ -1,11 +1,11 @@
 """Load and save assessments: one turn is one transaction, guarded by a version counter.
 
-A turn reads the assessment row, runs the engine on a detached copy of its state
-and answers (so a refused turn touches nothing), then updates the row
+Pure persistence: the turn service (`bot/turns.py`) runs the engine on a detached
+copy of the state and hands over a `TurnRecord`; `save_turn` updates the row
 `WHERE version = <read>` and appends one answer revision, in one commit. If another
-writer committed in between, the update matches no row and the turn raises
-`StaleAssessmentError`: the caller answers 409 with the current prompt. Nothing lives in
-process memory, so any number of workers or hosts can share one database.
+writer committed in between, the update matches no row and it raises
+`StaleAssessmentError`. Nothing lives in process memory, so any number of workers or
+hosts can share one database.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from ..engine import DONE, EngineRegistry, FlowEngine, TurnError
+from ..engine import DONE
 from .models import AnswerRevision, Assessment, Organisation, utcnow
 
 
@@ -26,16 +26,17 @@ class StaleAssessmentError(Exception):
     """Another writer changed the assessment since it was read (the loser of a race)."""
 
 
-class FlowVersionMissingError(LookupError):
-    """The assessment's flow version is no longer loaded (keep old flow files in flows/)."""
-
-
-@dataclass
-class TurnModel:
-    """The detached state the engine works on: a step id and the answers."""
+@dataclass(frozen=True)
+class TurnRecord:
+    """What one accepted turn writes: the new state and answers, and the revision that records it."""
 
     state: str
     answers: dict[str, Any]
+    action: str
+    step: str
+    value: Any
+    surface: str
+    completed_answers: dict[str, Any] | None = None  # set when the turn finished the flow
 
 
 def organisation_by_embed_key(session: Session, embed_key: str) -> Organisation | None:
@@ -48,77 +49,32 @@ def assessment_by_token(session: Session, token: str) -> Assessment | None:
     return session.scalar(select(Assessment).options(joinedload(Assessment.organisation)).where(Assessment.token == token))
 
 
-def engine_for(registry: EngineRegistry, assessment: Assessment) -> FlowEngine:
-    """The engine of the assessment's own flow version."""
-    try:
-        return registry.get(assessment.flow_id, assessment.flow_version)
-    except KeyError as exc:
-        raise FlowVersionMissingError(f"{assessment.flow_id} v{assessment.flow_version}") from exc
-
-
-def start(session: Session, engine: FlowEngine, organisation: Organisation, locale: str, channel: str) -> Assessment:
-    """Create and commit a new assessment at the flow's first step."""
+def create(session: Session, organisation: Organisation, flow_id: str, flow_version: int, state: str, locale: str, surface: str) -> Assessment:
+    """Create and commit a new assessment of a flow version at its first step."""
     assessment = Assessment(
         organisation_id=organisation.id,
-        flow_id=engine.flow.id,
-        flow_version=engine.flow.version,
-        state=engine.initial_state,
+        flow_id=flow_id,
+        flow_version=flow_version,
+        state=state,
         answers={},
         locale=locale,
-        channel=channel,
+        surface=surface,
     )
     session.add(assessment)
     session.commit()
     return assessment
 
 
-def take_turn(
-    session: Session,
-    engine: FlowEngine,
-    assessment: Assessment,
-    action: str,
-    channel: str,
-    step: str | None = None,
-    value: Any = None,
-    *,
-    to: str | None = None,
-    fast_forward: bool = False,
-) -> None:
-    """Apply one turn and commit it with its revision.
+def save_turn(session: Session, assessment: Assessment, record: TurnRecord) -> None:
+    """Commit one turn and its revision, if nobody else changed the assessment since it was read.
 
-    `action` is answer, skip, back or restart. `back` with `to` goes back to that
-    earlier step (changing an answer from a summary); `fast_forward` after an answer
-    moves on over later answers that still apply. One turn, one revision: `answer`
-    with the stored value, `skip`, or `back` with the step it returned to.
-
-    Raises TurnError (refused: nothing changed) or StaleAssessmentError (a concurrent
-    writer won: nothing changed; reload to get the current state).
+    Raises StaleAssessmentError (nothing changed; reload to get the current state)
+    when a concurrent writer won.
     """
-    model = TurnModel(assessment.state, dict(assessment.answers))
-    if action == "answer" and value is None:
-        action = "skip"  # no value (null) skips an optional step; a required one asks for an answer
-        try:
-            engine.fire(model, action, step=step)
-        except TurnError as exc:
-            if exc.code != "not_optional":
-                raise
-            raise TurnError("value_required", step) from exc
-    elif action == "back" and to is not None:
-        engine.rewind_to(model, to)
-    else:
-        engine.fire(model, action, step=step, value=value)
-    if action == "answer" and model.answers.get(step) is None:
-        action = "skip"  # a blank text on an optional step counts as skipped
-    if action == "back":
-        recorded_step, recorded_value = assessment.state, model.state
-    else:
-        recorded_step, recorded_value = step or assessment.state, model.answers.get(step) if action == "answer" else None
-    if fast_forward and action in ("answer", "skip"):
-        engine.fast_forward(model)
     now = utcnow()
-    changes: dict[str, Any] = {"state": model.state, "answers": model.answers, "updated_at": now, "version": assessment.version + 1}
-    if model.state == DONE:
-        changes |= {"completed_at": now, "completed_answers": engine.effective_answers(model.answers)}
+    changes: dict[str, Any] = {"state": record.state, "answers": record.answers, "updated_at": now, "version": assessment.version + 1}
+    if record.completed_answers is not None:
+        changes |= {"completed_at": now, "completed_answers": record.completed_answers}
     # Two plain statements, as a hand-written turn would do: the version check in the UPDATE, then the revision.
     # (Core statements rather than the ORM's unit of work: the same SQL, at a fraction of the Python cost.)
     try:
@@ -130,7 +86,13 @@ def take_turn(
             raise StaleAssessmentError(assessment.token)
         session.execute(
             insert(AnswerRevision).values(
-                assessment_id=assessment.id, seq=changes["version"], action=action, step=recorded_step, value=recorded_value, channel=channel, created_at=now
+                assessment_id=assessment.id,
+                seq=changes["version"],
+                action=record.action,
+                step=record.step,
+                value=record.value,
+                surface=record.surface,
+                created_at=now,
             )
         )
         session.commit()

@@ -12,9 +12,11 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
+from ..engine.vocabulary import Surface
+
 ROLES = ("member", "admin")
-CHANNELS = ("api", "widget", "wizard", "cli")
-ACTIONS = ("answer", "skip", "back", "restart")
+# The flow a new organisation uses (its latest version unless pinned).
+DEFAULT_FLOW_ID = "whatsapp_gdpr"
 
 
 def utcnow() -> datetime:
@@ -88,6 +90,9 @@ class Organisation(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Web origins allowed to run the chat widget (space-separated, e.g. "https://www.example.de"); empty: any.
     allowed_origins: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # The flow its new assessments use; a pinned version (e.g. to finish an audit cycle) or None for the latest.
+    flow_id: Mapped[str] = mapped_column(String(64), default=DEFAULT_FLOW_ID, server_default=DEFAULT_FLOW_ID)
+    flow_version: Mapped[int | None] = mapped_column(Integer)
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="organisation", cascade="all, delete-orphan", passive_deletes=True)
 
@@ -151,7 +156,8 @@ class Assessment(Base):
     state: Mapped[str] = mapped_column(String(64))
     answers: Mapped[dict[str, Any]] = mapped_column(default=dict)
     locale: Mapped[str] = mapped_column(String(5))
-    channel: Mapped[str] = mapped_column(String(16), default="api")
+    # The surface the assessment was started from (widget, wizard, api); the column keeps its first name.
+    surface: Mapped[str] = mapped_column("channel", String(16), default=Surface.API)
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -168,7 +174,7 @@ class Assessment(Base):
             "version": self.flow_version,
             "state": self.state,
             "locale": self.locale,
-            "channel": self.channel,
+            "channel": self.surface,  # the public name of the surface
             "created_at": self.created_at.isoformat(),
             "updated_at": self.updated_at.isoformat(),
             "completed_at": self.completed_at.isoformat() if self.completed_at else None,
@@ -196,7 +202,7 @@ class AnswerRevision(Base):
     action: Mapped[str] = mapped_column(String(16))
     step: Mapped[str] = mapped_column(String(64))
     value: Mapped[Any] = mapped_column(JSON, nullable=True)
-    channel: Mapped[str] = mapped_column(String(16))
+    surface: Mapped[str] = mapped_column("channel", String(16))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     __table_args__ = (UniqueConstraint("assessment_id", "seq", name="uq_answer_revision_seq"),)
@@ -209,6 +215,6 @@ class AnswerRevision(Base):
             "action": self.action,
             "step": self.step,
             "value": self.value,
-            "channel": self.channel,
+            "channel": self.surface,  # the public name of the surface
             "created_at": self.created_at.isoformat(),
         }

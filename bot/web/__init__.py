@@ -1,1 +1,16 @@
 """Thin Flask adapters: each blueprint localises and renders what the engine returns."""
+
+from __future__ import annotations
+
+from flask import current_app, g
+
+from ..turns import TurnService
+
+
+def turn_service() -> TurnService:
+    """The turn service of the current request (on the request's database session)."""
+    if "turn_service" not in g:
+        from ..store.db import session
+
+        g.turn_service = TurnService(session(), current_app.extensions["engines"])
+    return g.turn_service

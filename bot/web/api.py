@@ -15,27 +15,27 @@ from babel.support import Translations
 from flask import Blueprint, current_app, g, jsonify, request, url_for
 from flask_babel import gettext
 
-from .. import engines
-from ..engine import FlowEngine, TurnError
+from ..engine import TurnError
+from ..engine.vocabulary import Surface, TurnErrorCode
 from ..i18n import N_, SUPPORTED_LOCALES, catalog, prompt_dict, turn_error_message
 from ..store import assessments as store
 from ..store.db import session
 from ..store.models import Assessment, Organisation, origin_allowed
-from .errors import FLOW_UNAVAILABLE, HTTP_MESSAGES, ApiError, locale_error, query_locale
+from ..turns import Accepted, Conflict, Conversation, TurnOutcome, is_plausible_key
+from . import turn_service
+from .errors import HTTP_MESSAGES, ApiError, locale_error, query_locale
 from .limits import create_limit, limiter, turn_limit
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
-API_CHANNELS = ("api", "widget")
-# Refusals that are about the state (someone else moved on), not about the value: 409.
-CONFLICT_CODES = {"stale_step", "flow_finished", "no_previous_step"}
+# The surfaces that use the chat API (the public field is called `channel`).
+API_SURFACES = (Surface.API, Surface.WIDGET)
 
 MESSAGES = {
     "malformed_json": N_("The request body is not valid JSON."),
     "invalid_body": N_("The request body must be a JSON object; check the field \"%(field)s\"."),
     "unknown_embed_key": N_("This embed key is unknown. Please check the snippet on your web page."),
     "unknown_assessment": N_("This assessment does not exist. Please check the link or start again."),
-    "flow_unavailable": FLOW_UNAVAILABLE,
     "origin_not_allowed": N_("This web site may not use this organisation's questionnaire."),
 }
 
@@ -123,42 +123,37 @@ def _response_locale(assessment: Assessment) -> str:
     return query_locale() or assessment.locale
 
 
-def _load(token: str) -> tuple[Assessment, FlowEngine, Translations]:
-    """The assessment of a token with its engine and catalog; 404 when unknown."""
-    assessment = store.assessment_by_token(session(), token) if len(token) <= 64 else None
-    if assessment is None:
+def _open(token: str) -> tuple[Conversation, Translations]:
+    """The conversation of a token and the response's catalog; 404 when unknown."""
+    conversation = turn_service().open(token)
+    if conversation is None:
         raise _error(404, "unknown_assessment")
-    _check_origin(assessment.organisation)
-    tr = _translations(_response_locale(assessment))
-    try:
-        engine = store.engine_for(engines(current_app), assessment)
-    except store.FlowVersionMissingError as exc:
-        raise _error(409, "flow_unavailable", tr) from exc
-    return assessment, engine, tr
+    _check_origin(conversation.assessment.organisation)
+    return conversation, _translations(_response_locale(conversation.assessment))
 
 
-def _prompt(engine: FlowEngine, assessment: Assessment, tr: Translations) -> dict[str, Any]:
-    return prompt_dict(engine.prompt(assessment), tr)
+def _outcome_response(outcome: TurnOutcome, tr: Translations):
+    """200 with the next prompt; 422 for a value the step does not take; 409 (with the current prompt) for a conflict."""
+    if isinstance(outcome, Accepted):
+        return jsonify(prompt=prompt_dict(outcome.prompt, tr))
+    error, engine = outcome.error, outcome.conversation.engine
+    details: dict[str, Any] = {"step": error.step}
+    if "allowed" in error.params:
+        details["allowed"] = list(error.params["allowed"])
+    message = turn_error_message(error, tr, engine)
+    if isinstance(outcome, Conflict):
+        raise ApiError(409, error.code, message, details, prompt=prompt_dict(outcome.prompt, tr))
+    raise ApiError(422, error.code, message, details)
 
 
-def _turn_error(exc: TurnError, engine: FlowEngine, assessment: Assessment, tr: Translations) -> ApiError:
-    """422 for a value the step does not take; 409 (with the current prompt) for a state conflict."""
-    details: dict[str, Any] = {"step": exc.step}
-    if "allowed" in exc.params:
-        details["allowed"] = list(exc.params["allowed"])
-    message = turn_error_message(exc, tr, engine)
-    if exc.code in CONFLICT_CODES:
-        return ApiError(409, exc.code, message, details, prompt=_prompt(engine, assessment, tr))
-    return ApiError(422, exc.code, message, details)
-
-
-def _assessment_body(assessment: Assessment, engine: FlowEngine, tr: Translations) -> dict[str, Any]:
+def _assessment_body(conversation: Conversation, tr: Translations) -> dict[str, Any]:
+    assessment, engine = conversation.assessment, conversation.engine
     return {
         "token": assessment.token,
         "locale": assessment.locale,
         "flow": {"id": assessment.flow_id, "version": assessment.flow_version},
         "completed_at": assessment.completed_at.isoformat() if assessment.completed_at else None,
-        "prompt": _prompt(engine, assessment, tr),
+        "prompt": prompt_dict(conversation.prompt(), tr),
         "answers": engine.effective_answers(assessment.answers),
     }
 
@@ -175,23 +170,23 @@ def create_assessment():
     if not embed_key:
         raise _error(400, "invalid_body", field="embed_key")
     locale = _locale_field(data, required=False)
-    channel = _field(data, "channel", API_CHANNELS, "api") or "api"
-    organisation = store.organisation_by_embed_key(session(), embed_key) if len(embed_key) <= 64 else None
+    surface = _surface(data)
+    organisation = store.organisation_by_embed_key(session(), embed_key) if is_plausible_key(embed_key) else None
     if organisation is None:
         raise _error(404, "unknown_embed_key")
     _check_origin(organisation)
-    engine = engines(current_app).get(current_app.config["DEFAULT_FLOW"])
-    assessment = store.start(session(), engine, organisation, locale or organisation.locale, channel)
+    conversation = turn_service().start(organisation, locale or organisation.locale, surface)
+    assessment = conversation.assessment
     tr = _translations(_response_locale(assessment))
-    body = {"token": assessment.token, "locale": assessment.locale, "prompt": _prompt(engine, assessment, tr)}
+    body = {"token": assessment.token, "locale": assessment.locale, "prompt": prompt_dict(conversation.prompt(), tr)}
     return jsonify(body), 201, {"Location": url_for("api.get_assessment", token=assessment.token, _external=True)}
 
 
 @bp.get("/assessments/<token>")
 def get_assessment(token: str):
     """Resume: the current prompt and the answers that count so far."""
-    assessment, engine, tr = _load(token)
-    return jsonify(_assessment_body(assessment, engine, tr))
+    conversation, tr = _open(token)
+    return jsonify(_assessment_body(conversation, tr))
 
 
 @bp.patch("/assessments/<token>")
@@ -199,23 +194,30 @@ def get_assessment(token: str):
 def update_assessment(token: str):
     """Change the assessment's language (the widget's and wizard's DE/EN switch)."""
     data = read_json()
-    assessment, engine, tr = _load(token)
+    conversation, tr = _open(token)
     locale = _locale_field(data, required=True, tr=tr)
-    if locale != assessment.locale:
-        store.set_locale(session(), assessment, locale)
-    tr = _translations(query_locale() or locale)
-    return jsonify(_assessment_body(assessment, engine, tr))
+    assert locale is not None  # required: refused above when missing
+    turn_service().switch_locale(conversation, locale)
+    return jsonify(_assessment_body(conversation, _translations(query_locale() or locale)))
 
 
 @bp.post("/assessments/<token>/answers")
 @limiter.limit(turn_limit)
 def answer(token: str):
-    """Answer the current step; 409 if `step` is not the current one, 422 if the value is invalid."""
+    """Answer the current step; 409 if `step` is not the current one, 422 if the value is invalid.
+
+    `value` is required; `null` (or a blank text) skips an optional step.
+    """
     data = read_json()
     step = _field(data, "step")
     if step is None:
         raise _error(400, "invalid_body", field="step")
-    return _turn(token, "answer", data, step=step, value=data.get("value"))
+    surface = _surface(data)
+    conversation, tr = _open(token)
+    if "value" not in data:  # required by the document: null skips, leaving it out is a mistake
+        error = TurnError(TurnErrorCode.VALUE_REQUIRED, step)
+        raise ApiError(422, error.code, turn_error_message(error, tr, conversation.engine), {"step": step})
+    return _outcome_response(turn_service().answer(conversation, step, data["value"], surface), tr)
 
 
 @bp.post("/assessments/<token>/back")
@@ -227,20 +229,11 @@ def back(token: str):
     """
     data = read_json(optional=True)
     step = _field(data, "step")
-    return _turn(token, "back", data, step=step)
+    surface = _surface(data)
+    conversation, tr = _open(token)
+    return _outcome_response(turn_service().back(conversation, surface, expected_step=step), tr)
 
 
-def _turn(token: str, action: str, data: dict[str, Any], step: str | None, value: Any = None):
-    channel = _field(data, "channel", API_CHANNELS, "api") or "api"
-    assessment, engine, tr = _load(token)
-    if action == "back" and step is not None and step != assessment.state:
-        exc = TurnError("stale_step", step, current=assessment.state)
-        raise _turn_error(exc, engine, assessment, tr)
-    try:
-        store.take_turn(session(), engine, assessment, action, channel, step=step, value=value)
-    except TurnError as exc:
-        raise _turn_error(exc, engine, assessment, tr) from exc
-    except store.StaleAssessmentError as exc:
-        store.reload(session(), assessment)
-        raise _turn_error(TurnError("stale_step", step, current=assessment.state), engine, assessment, tr) from exc
-    return jsonify(prompt=_prompt(engine, assessment, tr))
+def _surface(data: dict[str, Any]) -> Surface:
+    """The surface a request comes from: the body's `channel` (its public name), api when absent."""
+    return Surface(_field(data, "channel", API_SURFACES, Surface.API) or Surface.API)

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, jsonify, render_template, request
-from flask_babel import gettext
+from flask_babel import force_locale, get_locale, gettext
 from werkzeug.exceptions import HTTPException
 
-from ..i18n import N_, SUPPORTED_LOCALES
+from ..i18n import N_, SUPPORTED_LOCALES, normalise_locale
+from ..turns import FlowUnavailableError
 
 HTTP_MESSAGES = {
     400: N_("The request could not be understood."),
@@ -100,7 +101,17 @@ def handle_http_error(exc: HTTPException) -> Any:
     return render_template("error.html", status=status, message=message), status
 
 
+def handle_flow_unavailable(exc: FlowUnavailableError) -> Any:
+    """409 `flow_unavailable` (JSON or page) in the assessment's language: its flow version is no longer loaded."""
+    with force_locale(normalise_locale(request.args.get("lang")) or exc.locale or str(get_locale())):
+        message = gettext(FLOW_UNAVAILABLE)
+    if wants_json():
+        return handle_api_error(ApiError(409, "flow_unavailable", message))
+    return render_template("error.html", status=409, message=message), 409
+
+
 def init_app(app: Flask) -> None:
     """Register the handlers."""
     app.register_error_handler(ApiError, handle_api_error)
+    app.register_error_handler(FlowUnavailableError, handle_flow_unavailable)
     app.register_error_handler(HTTPException, handle_http_error)

@@ -8,17 +8,18 @@ they are the respondents' capabilities.
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, g, jsonify, request
+from flask import Blueprint, g, jsonify, request
 from flask_babel import gettext
 
-from .. import engines
-from ..exporters import Report
+from ..exporters import FORMAT_RULE, Report
 from ..i18n import N_
 from ..store import assessments as store
 from ..store.db import session
 from ..store.managers import manager_by_token, visible_organisation, visible_organisations
 from ..store.models import Assessment, Manager, Organisation
-from .errors import FLOW_UNAVAILABLE, HTTP_MESSAGES, ApiError, query_locale
+from ..turns import FlowUnavailableError, is_plausible_key
+from . import turn_service
+from .errors import HTTP_MESSAGES, ApiError, query_locale
 from .reports import checklist_report, documents_data, export_response, org_ref
 
 bp = Blueprint("manager_api", __name__, url_prefix="/api/v1/orgs")
@@ -52,7 +53,7 @@ def current_manager() -> Manager:
 
 
 def _organisation(slug: str) -> Organisation:
-    organisation = visible_organisation(session(), current_manager(), slug) if len(slug) <= 64 else None
+    organisation = visible_organisation(session(), current_manager(), slug) if is_plausible_key(slug) else None
     if organisation is None:
         raise ApiError(404, "not_found", gettext(HTTP_MESSAGES[404]))
     return organisation
@@ -72,10 +73,7 @@ def _latest_report(slug: str) -> tuple[Organisation, Assessment, Report]:
     if assessment is None:
         raise ApiError(404, "no_completed_assessment", gettext(NO_CHECKLIST))
     locale = query_locale() or organisation.locale
-    try:
-        return organisation, assessment, checklist_report(organisation, assessment, locale)
-    except store.FlowVersionMissingError as exc:
-        raise ApiError(409, "flow_unavailable", gettext(FLOW_UNAVAILABLE)) from exc
+    return organisation, assessment, checklist_report(organisation, assessment, locale)  # FlowUnavailableError: 409
 
 
 @bp.get("/<slug>/checklist")
@@ -85,7 +83,7 @@ def checklist(slug: str):
     return jsonify(report.data)
 
 
-@bp.get("/<slug>/checklist.<any(pdf, csv, xlsx, md, json):fmt>")
+@bp.get(f"/<slug>/checklist.<{FORMAT_RULE}:fmt>")
 def checklist_export(slug: str, fmt: str):
     """The checklist as a file: PDF to file, XLSX/CSV to track in, Markdown, JSON (`?lang=de|en`)."""
     organisation, _assessment, report = _latest_report(slug)
@@ -107,13 +105,13 @@ def history(slug: str):
     if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= HISTORY_MAX:
         raise ApiError(400, "invalid_limit", gettext(BAD_LIMIT) % {"max": HISTORY_MAX})
     assessments, revisions = store.history(session(), organisation, int(raw_limit))
-    registry = engines(current_app)
+    service = turn_service()
 
     def progress(assessment: Assessment) -> dict[str, int] | None:
         try:
-            prompt = store.engine_for(registry, assessment).prompt(assessment)
-        except store.FlowVersionMissingError:
-            return None
+            prompt = service.resume(assessment).prompt()
+        except FlowUnavailableError:
+            return None  # a removed flow version: the history stays readable, without progress
         return {"answered": prompt.answered, "total": prompt.total}
 
     return jsonify(

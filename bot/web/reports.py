@@ -6,17 +6,18 @@ endpoint, every export format and the manager's pages can never disagree.
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import datetime
 from typing import Any
+from urllib.parse import quote
 
 from flask import Response, current_app
 
-from .. import engines
 from ..documents import generate as generate_documents
 from ..exporters import Report, build_report, formats
 from ..i18n import catalog
-from ..store import assessments as store
 from ..store.models import Assessment, Organisation, utcnow
+from . import turn_service
 
 
 def iso(value: datetime | None) -> str | None:
@@ -30,8 +31,8 @@ def org_ref(organisation: Organisation) -> dict[str, str]:
 
 
 def checklist_report(organisation: Organisation, assessment: Assessment, locale: str) -> Report:
-    """The localised report of a completed assessment (raises FlowVersionMissingError)."""
-    engine = store.engine_for(engines(current_app), assessment)
+    """The localised report of a completed assessment (raises FlowUnavailableError)."""
+    engine = turn_service().engine_for(assessment)
     tr = catalog(locale, current_app.config["LOCALES_DIR"])
     answers = assessment.completed_answers or {}
     context = {
@@ -54,9 +55,23 @@ def export_response(organisation: Organisation, report: Report, fmt: str) -> Res
     response = Response(module.render(report))
     response.headers["Content-Type"] = module.MEDIA_TYPE
     day = (report.generated_at or utcnow()).strftime("%Y-%m-%d")
-    response.headers["Content-Disposition"] = f'attachment; filename="wa-checklist-{organisation.slug}-{day}.{fmt}"'
+    response.headers["Content-Disposition"] = attachment(f"wa-checklist-{organisation.slug}-{day}.{fmt}")
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def attachment(filename: str) -> str:
+    """A `Content-Disposition: attachment` value for any file name (RFC 6266 with RFC 5987's `filename*`).
+
+    Browsers that read `filename*` get the exact UTF-8 name; the plain `filename` is
+    an ASCII fallback (accents dropped, anything else replaced by "_").
+    """
+    ascii_name = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode("ascii")
+    ascii_name = "".join(c if c.isalnum() or c in "-_." else "_" for c in ascii_name) or "download"
+    value = f'attachment; filename="{ascii_name}"'
+    if ascii_name != filename:
+        value += "; filename*=UTF-8''" + quote(filename, safe="")
+    return value
 
 
 def documents_data(report: Report, answers: dict[str, Any]) -> dict[str, Any]:

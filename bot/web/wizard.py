@@ -13,19 +13,22 @@ from flask import Blueprint, abort, current_app, g, redirect, render_template, r
 from flask_babel import get_locale, get_translations, gettext
 from flask_login import current_user
 
-from .. import engines
-from ..engine import DONE, FlowEngine, TurnError
-from ..exporters import STATUS_ORDER, build_report
+from ..engine import DONE
+from ..engine.values import INFO_VALUE
+from ..engine.vocabulary import STATUS_ORDER, StepKind, Surface, TurnErrorCode
+from ..exporters import build_report
 from ..i18n import N_, answer_rows, normalise_locale, prompt_dict, text, turn_error_message
 from ..store import assessments as store
 from ..store import managers
 from ..store.db import session
-from ..store.models import Assessment
+from ..store.models import Organisation
+from ..turns import Accepted, Conflict, Conversation, Refused, is_plausible_key
+from . import turn_service
 from .limits import create_limit, limiter, turn_limit
 
 bp = Blueprint("wizard", __name__, url_prefix="/w")
 
-CHANNEL = "wizard"
+SURFACE = Surface.WIZARD
 ACTIONS = ("next", "back", "skip")
 STALE_NOTE = N_("This question was already answered, perhaps in another window. Here is the current question.")
 
@@ -43,56 +46,72 @@ def load_assessment(_endpoint: str | None, values: dict[str, Any] | None) -> Non
     token = (values or {}).get("token")
     if token is None:
         return
-    assessment = store.assessment_by_token(session(), token) if len(token) <= 64 else None
+    assessment = store.assessment_by_token(session(), token) if is_plausible_key(token) else None
     g.wizard_assessment = assessment
     if assessment is not None:
         g.assessment_locale = assessment.locale
 
 
-def _assessment(token: str) -> tuple[Assessment, FlowEngine]:
-    """The assessment of a token and its engine; 404 page when unknown. Its language drives the page."""
+def _conversation(token: str) -> Conversation:
+    """The conversation of a token; 404 page when unknown. Its language drives the page."""
     assessment = g.get("wizard_assessment")
     if assessment is None or assessment.token != token:
         abort(404)
+    conversation = turn_service().resume(assessment)  # FlowUnavailableError: the 409 page
     wanted = normalise_locale(request.args.get("lang"))
-    if wanted and wanted != assessment.locale:
-        store.set_locale(session(), assessment, wanted)  # the switch is remembered for the next visit
+    if wanted:
+        turn_service().switch_locale(conversation, wanted)  # the switch is remembered for the next visit
     g.assessment_locale = assessment.locale
-    try:
-        return assessment, store.engine_for(engines(current_app), assessment)
-    except store.FlowVersionMissingError:
-        abort(409)
+    return conversation
 
 
 def _step_url(token: str, **args: Any) -> str:
     return url_for("wizard.step", token=token, **args)
 
 
+def _organisation(embed_key: str) -> Organisation:
+    """The organisation of a wizard link; 404 page when unknown."""
+    organisation = store.organisation_by_embed_key(session(), embed_key) if is_plausible_key(embed_key) else None
+    if organisation is None:
+        abort(404)
+    return organisation
+
+
 @bp.get("/<embed_key>")
+def welcome(embed_key: str):
+    """The start page of a wizard link: what it is, how long it takes, and a Start button.
+
+    Opening the link creates nothing (link previews, crawlers and a curl do not start
+    assessments); only the button's POST does.
+    """
+    organisation = _organisation(embed_key)
+    engine = turn_service().engine_for_organisation(organisation)
+    locale = str(get_locale())
+    steps = len(engine.path({}))
+    return render_template("wizard/start.html", organisation=organisation, steps=steps, minutes=max(5, round(steps / 3)), locale=locale)
+
+
+@bp.post("/<embed_key>")
 @limiter.limit(create_limit)
 def start(embed_key: str):
     """Start a new assessment for the organisation of this embed key and go to its first step."""
-    organisation = store.organisation_by_embed_key(session(), embed_key) if len(embed_key) <= 64 else None
-    if organisation is None:
-        abort(404)
-    locale = normalise_locale(request.args.get("lang")) or request.accept_languages.best_match(("de", "en")) or organisation.locale
-    engine = engines(current_app).get(current_app.config["DEFAULT_FLOW"])
-    assessment = store.start(session(), engine, organisation, locale, CHANNEL)
-    return redirect(_step_url(assessment.token), code=303)
+    organisation = _organisation(embed_key)
+    locale = normalise_locale(request.form.get("lang")) or str(get_locale()) or organisation.locale
+    conversation = turn_service().start(organisation, locale, SURFACE)
+    return redirect(_step_url(conversation.assessment.token), code=303)
 
 
 @bp.get("/a/<token>")
 def step(token: str):
     """The page of the current step, or the summary when the assessment is complete."""
-    assessment, engine = _assessment(token)
-    if assessment.state == DONE:
-        return _summary(assessment, engine)
-    return _render_step(assessment, engine, from_summary=request.args.get("from") == "summary")
+    conversation = _conversation(token)
+    if conversation.assessment.state == DONE:
+        return _summary(conversation)
+    return _render_step(conversation, from_summary=request.args.get("from") == "summary")
 
 
 def _render_step(
-    assessment: Assessment,
-    engine: FlowEngine,
+    conversation: Conversation,
     *,
     error: str | None = None,
     typed: Any = None,
@@ -101,7 +120,8 @@ def _render_step(
     status: int = 200,
 ):
     tr = get_translations()
-    prompt = engine.prompt(assessment)
+    assessment, engine = conversation.assessment, conversation.engine
+    prompt = conversation.prompt()
     view = prompt_dict(prompt, tr)
     shown = typed if typed is not None else view["value"]
     selected = set(shown) if isinstance(shown, list) else {shown} if shown else set()
@@ -131,65 +151,62 @@ def _render_step(
 @limiter.limit(turn_limit)
 def submit(token: str):
     """Take the posted answer (next), skip or back; redirect to the next page (post/redirect/get)."""
-    assessment, engine = _assessment(token)
+    conversation = _conversation(token)
+    assessment, engine = conversation.assessment, conversation.engine
     action = request.form.get("action", "next")
     posted_step = request.form.get("step", "")
     from_summary = request.form.get("from") == "summary"
     if action not in ACTIONS:
         abort(400)
-    if posted_step != assessment.state:
-        # Another window moved on (or a double submit): show the current step, store nothing.
-        return _stale(assessment, engine)
-    step_def = engine.flow.step_by_id[posted_step]
+    step_def = engine.flow.step_by_id.get(posted_step)
+    if posted_step != assessment.state or step_def is None:
+        # Another window moved on, a double submit, or the summary's form of a finished flow: show the current page, store nothing.
+        return _stale(conversation)
     value: Any
-    if step_def.kind == "multi":
+    if step_def.kind == StepKind.MULTI:
         value = request.form.getlist("value")
-    elif step_def.kind == "info":
-        value = "ok"
+    elif step_def.kind == StepKind.INFO:
+        value = INFO_VALUE
     else:
         value = request.form.get("value")
-    trigger = {"next": "answer", "back": "back", "skip": "skip"}[action]
-    try:
-        answer = value if trigger == "answer" else None
-        store.take_turn(session(), engine, assessment, trigger, CHANNEL, step=posted_step, value=answer, fast_forward=from_summary)
-    except TurnError as exc:
-        if exc.code in ("stale_step", "flow_finished"):
-            return _stale(assessment, engine)
-        if exc.code == "no_previous_step":
+    service = turn_service()
+    if action == "back":
+        outcome = service.back(conversation, SURFACE, expected_step=posted_step)
+    elif action == "skip":
+        outcome = service.skip(conversation, posted_step, SURFACE, fast_forward=from_summary)
+    else:
+        outcome = service.answer(conversation, posted_step, value, SURFACE, fast_forward=from_summary)
+    if isinstance(outcome, Conflict):
+        if outcome.code == TurnErrorCode.NO_PREVIOUS_STEP:
             return redirect(_step_url(token), code=303)
-        message = turn_error_message(exc, get_translations(), engine)
-        return _render_step(assessment, engine, error=message, typed=value, from_summary=from_summary, status=422)
-    except store.StaleAssessmentError:
-        store.reload(session(), assessment)
-        return _stale(assessment, engine)
+        return _stale(conversation)
+    if isinstance(outcome, Refused):
+        message = turn_error_message(outcome.error, get_translations(), engine)
+        return _render_step(conversation, error=message, typed=value, from_summary=from_summary, status=422)
     keep = {"from": "summary"} if from_summary and assessment.state != DONE else {}
     return redirect(_step_url(token, **keep), code=303)
 
 
-def _stale(assessment: Assessment, engine: FlowEngine):
-    if assessment.state == DONE:
-        return redirect(_step_url(assessment.token), code=303)
-    return _render_step(assessment, engine, note=gettext(STALE_NOTE), status=409)
+def _stale(conversation: Conversation):
+    if conversation.assessment.state == DONE:
+        return redirect(_step_url(conversation.assessment.token), code=303)
+    return _render_step(conversation, note=gettext(STALE_NOTE), status=409)
 
 
 @bp.post("/a/<token>/change")
 @limiter.limit(turn_limit)
 def change(token: str):
     """Go back to an earlier step from the summary to change its answer."""
-    assessment, engine = _assessment(token)
-    target = request.form.get("step", "")
-    try:
-        store.take_turn(session(), engine, assessment, "back", CHANNEL, to=target)
-    except TurnError:
-        return _stale(assessment, engine)
-    except store.StaleAssessmentError:
-        store.reload(session(), assessment)
-        return _stale(assessment, engine)
+    conversation = _conversation(token)
+    outcome = turn_service().back(conversation, SURFACE, to=request.form.get("step", ""))
+    if not isinstance(outcome, Accepted):
+        return _stale(conversation)
     return redirect(_step_url(token, **{"from": "summary"}), code=303)
 
 
-def _summary(assessment: Assessment, engine: FlowEngine):
+def _summary(conversation: Conversation):
     """Every answer (with a way to change it), the recommendation and the checklist by status."""
+    assessment, engine = conversation.assessment, conversation.engine
     tr = get_translations()
     locale = str(get_locale())
     rows = answer_rows(engine.flow, engine.effective_answers(assessment.answers), tr, path=engine.path(assessment.answers))

@@ -1,0 +1,249 @@
+"""The turn service: every surface (chat API, widget, wizard, a future bot) takes its turns here.
+
+Like Home Assistant's flow manager, one entry point runs a turn and returns one typed
+outcome: `Accepted` (the next prompt), `Refused` (the value is not taken: an error
+code with its parameters) or `Conflict` (someone else moved on, the flow is finished
+or there is no step to go back to: the error code with the current prompt). The
+surfaces only render the outcome. This module owns the rules every surface shares:
+a missing or null value (and a blank optional text) skips an optional step, a stale
+step or a lost race is a conflict, and an assessment whose flow version is no longer
+loaded raises `FlowUnavailableError` (one error handler renders it).
+
+It knows neither Flask nor HTTP: it takes a database session and the flow engines.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from .engine import DONE, EngineRegistry, FlowEngine, Prompt, TurnError
+from .engine.vocabulary import CONFLICT_CODES, Surface, TurnAction, TurnErrorCode
+from .store import assessments as store
+from .store.models import Assessment, Organisation
+
+
+class FlowUnavailableError(LookupError):
+    """The flow version an assessment (or organisation) uses is not loaded: keep old flow files in flows/."""
+
+    def __init__(self, flow_id: str, version: int | None, locale: str | None = None) -> None:
+        """Name the missing flow version (and the assessment's language, for the message)."""
+        self.flow_id = flow_id
+        self.version = version
+        self.locale = locale
+        super().__init__(f"{flow_id} v{version}" if version is not None else flow_id)
+
+
+@dataclass(frozen=True)
+class Conversation:
+    """An assessment together with the engine of its own flow version."""
+
+    assessment: Assessment
+    engine: FlowEngine
+
+    def prompt(self) -> Prompt:
+        """The current prompt (the finished flow's when done)."""
+        return self.engine.prompt(self.assessment)
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """The turn was taken and committed; `prompt` is the next step (or the finished flow)."""
+
+    conversation: Conversation
+    prompt: Prompt
+
+
+@dataclass(frozen=True)
+class Refused:
+    """The value was not taken (nothing changed); the surface shows the error and asks again."""
+
+    conversation: Conversation
+    error: TurnError
+
+    @property
+    def code(self) -> str:
+        """The stable error code."""
+        return self.error.code
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """The turn no longer fits the assessment's state (nothing changed); `prompt` is the current step."""
+
+    conversation: Conversation
+    error: TurnError
+    prompt: Prompt = field(compare=False)
+
+    @property
+    def code(self) -> str:
+        """The stable error code."""
+        return self.error.code
+
+
+TurnOutcome = Accepted | Refused | Conflict
+
+
+@dataclass
+class _Model:
+    """The detached state the engine works on, so a refused turn touches nothing."""
+
+    state: str
+    answers: dict[str, Any]
+
+
+class TurnService:
+    """Start, resume and take turns on assessments; one instance per request (it holds the session)."""
+
+    def __init__(self, session: Session, engines: EngineRegistry) -> None:
+        """Work in `session` with the loaded flow engines."""
+        self.session = session
+        self.engines = engines
+
+    # -- conversations -------------------------------------------------------------
+
+    def engine_for_organisation(self, organisation: Organisation) -> FlowEngine:
+        """The engine new assessments of the organisation use: its flow, pinned version or the latest."""
+        try:
+            return self.engines.get(organisation.flow_id, organisation.flow_version)
+        except KeyError as exc:
+            raise FlowUnavailableError(organisation.flow_id, organisation.flow_version) from exc
+
+    def engine_for(self, assessment: Assessment) -> FlowEngine:
+        """The engine of the assessment's own flow version (it finishes on the version it started with)."""
+        try:
+            return self.engines.get(assessment.flow_id, assessment.flow_version)
+        except KeyError as exc:
+            raise FlowUnavailableError(assessment.flow_id, assessment.flow_version, assessment.locale) from exc
+
+    def open(self, token: str) -> Conversation | None:
+        """The conversation of a token, None when unknown; raises FlowUnavailableError."""
+        assessment = store.assessment_by_token(self.session, token) if is_plausible_key(token) else None
+        return None if assessment is None else self.resume(assessment)
+
+    def resume(self, assessment: Assessment) -> Conversation:
+        """The conversation of an already loaded assessment; raises FlowUnavailableError."""
+        return Conversation(assessment, self.engine_for(assessment))
+
+    def start(self, organisation: Organisation, locale: str, surface: Surface) -> Conversation:
+        """Create an assessment on the organisation's flow version, at its first step."""
+        engine = self.engine_for_organisation(organisation)
+        flow = engine.flow
+        assessment = store.create(self.session, organisation, flow.id, flow.version, engine.initial_state, locale, surface)
+        return Conversation(assessment, engine)
+
+    def switch_locale(self, conversation: Conversation, locale: str) -> None:
+        """Change the conversation's language (not a turn: no version check, no revision)."""
+        if locale != conversation.assessment.locale:
+            store.set_locale(self.session, conversation.assessment, locale)
+
+    # -- turns ---------------------------------------------------------------------
+
+    def answer(self, conversation: Conversation, step: str, value: Any, surface: Surface, *, fast_forward: bool = False) -> TurnOutcome:
+        """Answer `step` (which must be the current one) with `value`.
+
+        A null value skips an optional step (a required one is refused with
+        `value_required`); a blank text on an optional step counts as skipped.
+        `fast_forward` (changing an answer from a summary) then moves on over later
+        answers that still apply.
+        """
+        engine = conversation.engine
+        if value is None:
+            return self._take(conversation, TurnAction.SKIP, step, surface, lambda model: self._skip_or_require(engine, model, step), fast_forward)
+        return self._take(conversation, TurnAction.ANSWER, step, surface, lambda model: engine.answer(model, step, value), fast_forward)
+
+    def skip(self, conversation: Conversation, step: str, surface: Surface, *, fast_forward: bool = False) -> TurnOutcome:
+        """Leave the optional `step` (the current one) unanswered; a required step is refused (`not_optional`)."""
+        engine = conversation.engine
+        return self._take(conversation, TurnAction.SKIP, step, surface, lambda model: engine.skip(model, step), fast_forward)
+
+    def back(self, conversation: Conversation, surface: Surface, *, expected_step: str | None = None, to: str | None = None) -> TurnOutcome:
+        """Go back one step, or to the earlier step `to` (from a summary); the old answers stay.
+
+        `expected_step` guards against a stale tab: when it is not the current step
+        the outcome is a conflict and nothing changes.
+        """
+        engine, state = conversation.engine, conversation.assessment.state
+        if expected_step is not None and expected_step != state:
+            return self._refusal(conversation, TurnError(TurnErrorCode.STALE_STEP, expected_step, current=state))
+        if to is not None:
+            return self._take(conversation, TurnAction.BACK, state, surface, lambda model: engine.rewind_to(model, to))
+        return self._take(conversation, TurnAction.BACK, state, surface, engine.back)
+
+    def restart(self, conversation: Conversation, surface: Surface) -> TurnOutcome:
+        """Clear the answers and start again at the first step."""
+        return self._take(conversation, TurnAction.RESTART, conversation.assessment.state, surface, conversation.engine.restart)
+
+    # -- the one way a turn is taken ---------------------------------------------------
+
+    @staticmethod
+    def _skip_or_require(engine: FlowEngine, model: _Model, step: str) -> None:
+        """Skip an optional step; a required one asks for an answer (`value_required`)."""
+        try:
+            engine.skip(model, step)
+        except TurnError as exc:
+            if exc.code != TurnErrorCode.NOT_OPTIONAL:
+                raise
+            raise TurnError(TurnErrorCode.VALUE_REQUIRED, step) from exc
+
+    def _take(
+        self,
+        conversation: Conversation,
+        action: TurnAction,
+        step: str,
+        surface: Surface,
+        run: Callable[[_Model], None],
+        fast_forward: bool = False,
+    ) -> TurnOutcome:
+        """Run the engine on a detached copy, then commit the turn with its revision (or report why not)."""
+        assessment, engine = conversation.assessment, conversation.engine
+        model = _Model(assessment.state, dict(assessment.answers))
+        try:
+            run(model)
+        except TurnError as exc:
+            return self._refusal(conversation, exc)
+        if action is TurnAction.ANSWER and model.answers.get(step) is None:
+            action = TurnAction.SKIP  # a blank text on an optional step counts as skipped
+        if action is TurnAction.BACK:
+            recorded_value: Any = model.state  # the step it returned to
+        elif action is TurnAction.ANSWER:
+            recorded_value = model.answers.get(step)
+        else:
+            recorded_value = None
+        if fast_forward and action in (TurnAction.ANSWER, TurnAction.SKIP):
+            engine.fast_forward(model)
+        record = store.TurnRecord(
+            state=model.state,
+            answers=model.answers,
+            action=action,
+            step=step,
+            value=recorded_value,
+            surface=surface,
+            completed_answers=engine.effective_answers(model.answers) if model.state == DONE else None,
+        )
+        try:
+            store.save_turn(self.session, assessment, record)
+        except store.StaleAssessmentError:
+            store.reload(self.session, assessment)
+            return self._refusal(conversation, TurnError(TurnErrorCode.STALE_STEP, step, current=assessment.state))
+        return Accepted(conversation, conversation.prompt())
+
+    @staticmethod
+    def _refusal(conversation: Conversation, error: TurnError) -> Refused | Conflict:
+        """A conflict (with the current prompt) for a refusal about the state, else a refused value."""
+        if error.code in CONFLICT_CODES:
+            return Conflict(conversation, error, conversation.prompt())
+        return Refused(conversation, error)
+
+
+# Tokens, embed keys and slugs are short; anything longer (or with a NUL, which PostgreSQL refuses
+# in text) cannot name one, so it is unknown without asking the database.
+MAX_KEY_LENGTH = 64
+
+
+def is_plausible_key(key: str) -> bool:
+    """Whether `key` could be a token, embed key or slug at all (short, no NUL character)."""
+    return len(key) <= MAX_KEY_LENGTH and "\x00" not in key
