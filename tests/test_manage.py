@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from bot.store import db
 from bot.store.managers import create_manager
-from bot.store.models import Assessment, Organisation
+from bot.store.models import Assessment, Manager, Organisation
 from tests import contract
 from tests.apiclient import Api
 from tests.test_api import INTERNAL_ONLY
@@ -228,6 +228,76 @@ def test_admin_sees_all_and_creates_organisations_and_managers(area):
     assert again.status_code == 422
     no_csrf = client.post("/manage/admin", data={"create": "organisation", "slug": "x", "name": "X"})
     assert no_csrf.status_code == 400
+
+
+def _admin_post(area, lang: str, **form):
+    """Post the admin form as the admin, in `lang`; return the response."""
+    client = area.test_client()
+    log_in(client, "root@example.de")
+    url = f"/manage/admin?lang={lang}"
+    return client.post(url, data={"csrf_token": csrf(client, url), **form})
+
+
+def _counts(area) -> tuple[int, int]:
+    with area.app_context():
+        session = db.session()
+        return len(session.scalars(select(Organisation)).all()), len(session.scalars(select(Manager)).all())
+
+
+@pytest.mark.parametrize("slug", ["kunde-名前", "Kunde", "under_score", "-kunde", "k" * 64])
+def test_admin_page_refuses_a_slug_outside_the_rule_in_the_page_language(area, slug):
+    before = _counts(area)
+    response = _admin_post(area, "de", create="organisation", slug=slug, name="Kunde GmbH", locale="de")
+    assert response.status_code == 422
+    summary = page(response).find(id="error-summary").get_text(" ", strip=True)
+    assert "Der Kurzname darf nur Kleinbuchstaben a–z, Ziffern und Bindestriche enthalten" in summary
+    assert page(response).find(attrs={"data-secret": True}) is None
+    assert _counts(area) == before  # nothing stored
+    english = _admin_post(area, "en", create="organisation", slug=slug, name="Kunde GmbH", locale="de")
+    assert "may contain only lower-case letters a–z, digits and hyphens" in page(english).find(id="error-summary").get_text()
+
+
+@pytest.mark.parametrize(
+    ("form", "message"),
+    [
+        ({"create": "organisation", "slug": "acme", "name": "Noch eine"}, "Eine Organisation mit diesem Kurznamen gibt es schon."),
+        ({"create": "organisation", "slug": "neu", "name": "   "}, "Bitte geben Sie einen Anzeigenamen"),
+        ({"create": "organisation", "slug": "neu", "name": "Neu", "locale": "fr"}, "Bitte wählen Sie eine der angebotenen Sprachen."),
+        ({"create": "manager", "email": "no-address", "role": "member"}, "Bitte geben Sie eine gültige E-Mail-Adresse an."),
+        ({"create": "manager", "email": "x@example.de", "role": "owner"}, "Bitte wählen Sie eine der angebotenen Rollen."),
+        ({"create": "manager", "email": "x@example.de", "role": "member", "password": "short"}, "mindestens 10 Zeichen"),
+    ],
+)
+def test_admin_page_refuses_what_the_command_line_refuses(area, form, message):
+    before = _counts(area)
+    response = _admin_post(area, "de", **form)
+    assert response.status_code == 422
+    assert message in page(response).find(id="error-summary").get_text()
+    assert _counts(area) == before
+
+
+def test_admin_page_and_command_line_share_the_slug_rule(area):
+    """The same slug is refused by both (same store function), and a valid one is accepted by both."""
+    runner = area.test_cli_runner()
+    from bot.cli import cli
+
+    assert runner.invoke(cli, ["create-org", "kunde-名前", "--name", "Kunde"]).exit_code == 2
+    assert _admin_post(area, "de", create="organisation", slug="kunde-名前", name="Kunde").status_code == 422
+    assert runner.invoke(cli, ["create-org", "kunde-1", "--name", "Kunde 1"]).exit_code == 0
+    assert _admin_post(area, "de", create="organisation", slug="kunde-2", name="Kunde 2").status_code == 200
+    assert _admin_post(area, "de", create="organisation", slug="kunde-1", name="Kunde 1").status_code == 422  # exists (made by the CLI)
+
+
+def test_an_organisation_with_an_old_style_slug_keeps_its_pages(area, anna):
+    """Rows stored before the slug rule keep working in the manager area."""
+    with area.app_context():
+        session = db.session()
+        session.add(Organisation(slug="alt_kunde", name="Alt GmbH", locale="de"))
+        session.commit()
+    client = area.test_client()
+    log_in(client, "root@example.de")
+    assert client.get("/manage/orgs/alt_kunde").status_code == 200
+    assert "alt_kunde" in {r["data-org"] for r in page(client.get("/manage/")).select("tr[data-org]")}
 
 
 def test_manager_area_in_english(area, anna):

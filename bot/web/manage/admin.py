@@ -1,0 +1,66 @@
+"""Administration (admins only): create organisations and managers with the same rules as the command line."""
+
+from __future__ import annotations
+
+from flask import abort, render_template, request
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext
+from flask_login import login_required
+
+from ...i18n import N_, SUPPORTED_LOCALES
+from ...store import managers
+from ...store import organisations as organisation_store
+from ...store.db import session
+from ...store.models import ROLES
+from . import bp, me, page_locale
+
+# The store's refusals (one line of English each, as the command line prints them), in the page's language.
+ORGANISATION_ERRORS: dict[type[organisation_store.OrganisationError], str] = {
+    organisation_store.InvalidSlugError: N_(
+        "The short name may contain only lower-case letters a–z, digits and hyphens (1 to 63 characters, starting and ending with a letter or digit)."
+    ),
+    organisation_store.InvalidNameError: N_("Please give a display name of at most 200 characters."),
+    organisation_store.InvalidLocaleError: N_("Please choose one of the offered languages."),
+    organisation_store.OrganisationExistsError: N_("An organisation with this short name exists already."),
+}
+MANAGER_ERRORS: dict[type[managers.ManagerError], str] = {
+    managers.InvalidEmailError: N_("Please give a valid e-mail address."),
+    managers.InvalidRoleError: N_("Please choose one of the offered roles."),
+    managers.PasswordTooShortError: N_("The password must have at least 10 characters (or leave it empty for API access only)."),
+    managers.ManagerExistsError: N_("A manager with this e-mail address exists already."),
+}
+
+
+@bp.route("/admin", methods=["GET", "POST"])
+@login_required
+def admin() -> ResponseReturnValue:
+    """Create organisations and managers (admins only)."""
+    if not me().is_admin:
+        abort(404)
+    created: dict[str, str] = {}
+    errors: list[str] = []
+    form = request.form
+    if request.method == "POST" and form.get("create") == "organisation":
+        try:
+            org = organisation_store.create_organisation(session(), form.get("slug", "").strip(), form.get("name", ""), form.get("locale") or "de")
+        except organisation_store.OrganisationError as exc:
+            errors.append(gettext(ORGANISATION_ERRORS[type(exc)]))
+        else:
+            created = {"kind": "organisation", "name": org.name, "secret": org.embed_key}
+    elif request.method == "POST" and form.get("create") == "manager":
+        slugs = form.getlist("orgs")
+        orgs = [o for o in managers.visible_organisations(session(), me()) if o.slug in slugs]
+        try:
+            manager, token = managers.create_manager(
+                session(), form.get("email", ""), orgs, password=form.get("password") or None, role=form.get("role", "member")
+            )
+        except managers.ManagerError as exc:
+            errors.append(gettext(MANAGER_ERRORS[type(exc)]))
+        else:
+            created = {"kind": "manager", "name": manager.email, "secret": token}
+    status = 422 if errors else 200
+    organisations = managers.visible_organisations(session(), me())
+    page = render_template(
+        "manage/admin.html", created=created, errors=errors, organisations=organisations, roles=ROLES, locales=SUPPORTED_LOCALES, locale=page_locale()
+    )
+    return page, status

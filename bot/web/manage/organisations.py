@@ -1,0 +1,210 @@
+"""The manager's organisations: the overview by attention, one organisation's checklist, exports, texts and comparison."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, abort, current_app, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import get_translations, gettext
+from flask_login import login_required
+
+from ...documents import DOCUMENT_IDS
+from ...documents import generate as generate_documents
+from ...exporters import FORMAT_NAMES, STATUS_ORDER
+from ...exporters import csv as csv_export
+from ...exporters.markdown import escape as markdown_escape
+from ...i18n import STATUS_LABELS, answer_rows, normalise_locale, text
+from ...review import AnsweredQuestion, Attention, answer_changes, by_attention, review_due, status_changes
+from ...store import assessments as store
+from ...store import managers
+from ...store.db import session
+from ...store.models import Assessment, Organisation, utcnow
+from ...turns import FlowUnavailableError
+from .. import turn_service
+from ..reports import attachment, checklist_report, export_response
+from . import bp, me, page_locale, visible_organisation_or_404
+
+
+def _status(organisation: Organisation, completed: Assessment | None, unfinished: Assessment | None) -> dict[str, Any]:
+    """What a manager needs at a glance about one organisation."""
+    service = turn_service()
+    row: dict[str, Any] = {"org": organisation, "completed": completed, "unfinished": unfinished, "summary": None, "recommendation": None, "progress": None}
+    if completed is not None:
+        try:
+            checklist = service.engine_for(completed).checklist(completed.completed_answers or {})
+        except FlowUnavailableError:
+            checklist = None
+        if checklist is not None:
+            row["summary"] = checklist.summary
+            row["recommendation"] = checklist.recommendation.value
+            row["recommendation_title"] = text(checklist.recommendation.title, get_translations())
+        row["review_due"] = review_due(completed.completed_at, utcnow())
+    if unfinished is not None:
+        try:
+            prompt = service.engine_for(unfinished).prompt(unfinished)
+            row["progress"] = (prompt.answered, prompt.total)
+        except FlowUnavailableError:
+            pass
+    return row
+
+
+def _attention(row: dict[str, Any]) -> Attention:
+    """The facts of an overview row that the attention rule sorts by."""
+    summary = row["summary"] or {}
+    return Attention(name=row["org"].name, critical=summary.get("critical", 0), review_due=row.get("review_due", False), completed=row["completed"] is not None)
+
+
+@bp.get("/")
+@login_required
+def index() -> ResponseReturnValue:
+    """The organisations of this manager, those that need attention first."""
+    organisations = managers.visible_organisations(session(), me())
+    latest = store.overview(session(), organisations)
+    rows = by_attention((_status(o, *latest[o.id]) for o in organisations), _attention)
+    return render_template("manage/index.html", rows=rows, locale=page_locale(), is_admin=me().is_admin)
+
+
+@bp.get("/checklists.csv")
+@login_required
+def all_checklists() -> Response:
+    """The latest checklist of every organisation of this manager in one CSV (to track many clients)."""
+    organisations = managers.visible_organisations(session(), me())
+    latest = store.overview(session(), organisations)
+    locale = normalise_locale(request.args.get("lang")) or page_locale()
+    reports = []
+    for org in organisations:
+        completed = latest[org.id][0]
+        if completed is None:
+            continue
+        try:
+            reports.append(checklist_report(org, completed, locale))
+        except FlowUnavailableError:
+            continue
+    response = Response(csv_export.render_many(reports))
+    response.headers["Content-Type"] = csv_export.MEDIA_TYPE
+    response.headers["Content-Disposition"] = f'attachment; filename="wa-checklists-{utcnow():%Y-%m-%d}.csv"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/orgs/<slug>")
+@login_required
+def organisation(slug: str) -> ResponseReturnValue:
+    """One organisation: its checklist by status and area, the links to hand out, exports and history."""
+    org = visible_organisation_or_404(slug)
+    latest = store.latest_completed(session(), org)
+    report = None
+    if latest is not None:
+        try:
+            report = checklist_report(org, latest, page_locale())
+        except FlowUnavailableError:
+            report = None
+    groups = []
+    if report is not None:
+        for status in STATUS_ORDER:
+            items = [i for i in report.data["items"] if i["status"] == status]
+            if items:
+                sections: dict[str, list[dict[str, Any]]] = {}
+                for item in items:
+                    sections.setdefault(report.item_sections.get(item["id"], ""), []).append(item)
+                groups.append((status, report.status_labels[status], len(items), sections))
+    assessments, _revisions = store.history(session(), org, 50)
+    return render_template(
+        "manage/organisation.html",
+        org=org,
+        report=report,
+        groups=groups,
+        assessments=assessments,
+        wizard_url=url_for("wizard.start", embed_key=org.embed_key, _external=True),
+        widget_snippet=_widget_snippet(org),
+        formats=FORMAT_NAMES,
+        locale=page_locale(),
+    )
+
+
+def _widget_snippet(org: Organisation) -> str | None:
+    """The one-line embed code, once the widget is served by this app."""
+    if "widget.script" not in current_app.view_functions:
+        return None
+    src = url_for("widget.script", _external=True)
+    return f'<script src="{src}" data-embed-key="{org.embed_key}" data-lang="{org.locale}" defer></script>'
+
+
+@bp.get("/orgs/<slug>/checklist.<any(pdf, csv, xlsx, md, json):fmt>")
+@login_required
+def export(slug: str, fmt: str) -> Response:
+    """Download the latest checklist (`?lang=de|en`, default: the page language)."""
+    org = visible_organisation_or_404(slug)
+    latest = store.latest_completed(session(), org)
+    if latest is None:
+        abort(404)
+    # A flow version that is no longer loaded raises FlowUnavailableError: the 409 page.
+    report = checklist_report(org, latest, normalise_locale(request.args.get("lang")) or page_locale())
+    return export_response(org, report, fmt)
+
+
+@bp.get("/orgs/<slug>/documents")
+@login_required
+def documents(slug: str) -> ResponseReturnValue:
+    """The ready-to-paste texts with copy buttons and downloads."""
+    org = visible_organisation_or_404(slug)
+    latest = store.latest_completed(session(), org)
+    texts = generate_documents(latest.completed_answers or {}, get_translations()) if latest is not None else []
+    return render_template("manage/documents.html", org=org, documents=texts, latest=latest, locale=page_locale())
+
+
+@bp.get("/orgs/<slug>/documents/<any(first_contact_message, imprint_snippet, ropa_entry):document_id>.<any(txt, md):ext>")
+@login_required
+def document_download(slug: str, document_id: str, ext: str) -> Response:
+    """One document as a .txt or .md file (plain text either way: nothing in it is markup)."""
+    org = visible_organisation_or_404(slug)
+    latest = store.latest_completed(session(), org)
+    if latest is None or document_id not in DOCUMENT_IDS:
+        abort(404)
+    document = next(d for d in generate_documents(latest.completed_answers or {}, get_translations()) if d.id == document_id)
+    body = f"{document.title}\n\n{document.text}\n" if ext == "txt" else f"# {_md_escape(document.title)}\n\n{_md_escape(document.text)}\n"
+    response = Response(body, mimetype="text/plain" if ext == "txt" else "text/markdown")
+    response.headers["Content-Disposition"] = attachment(f"{org.slug}-{document_id}.{ext}")  # any stored slug, see docs/decisions.md
+    return response
+
+
+def _md_escape(text: str) -> str:
+    """Markdown-escape each line of a document (line breaks are kept)."""
+    return "\n".join(markdown_escape(line) for line in text.split("\n"))
+
+
+@bp.get("/orgs/<slug>/compare")
+@login_required
+def compare(slug: str) -> ResponseReturnValue:
+    """What changed between two assessments of one organisation: answers and item statuses."""
+    org = visible_organisation_or_404(slug)
+    ids = [v for v in (request.args.get("a", ""), request.args.get("b", "")) if v.isdigit()]
+    chosen = [store.assessment_of(session(), org, int(v)) for v in ids]
+    found = [a for a in chosen if a is not None]
+    if len(found) != 2:
+        abort(404)
+    older, newer = sorted(found, key=lambda a: (a.created_at, a.id))
+    tr = get_translations()
+    sides = []
+    for assessment in (older, newer):
+        engine = turn_service().engine_for(assessment)  # FlowUnavailableError: the 409 page
+        answers = assessment.completed_answers if assessment.completed_answers is not None else engine.effective_answers(assessment.answers)
+        asked = {row["step"]: AnsweredQuestion(row["question"], row["answer"]) for row in answer_rows(engine.flow, answers, tr)}
+        statuses = {item.id: str(item.status) for item in engine.checklist(answers).items}
+        sides.append((engine.flow, asked, statuses))
+    (_, older_asked, older_statuses), (newer_flow, newer_asked, newer_statuses) = sides
+    labels = {status: gettext(label) for status, label in STATUS_LABELS.items()}
+    changed_statuses = [
+        {"id": change.id, "before": labels[change.before] if change.before else "–", "after": labels[change.after], "to": change.after}
+        for change in status_changes(older_statuses, newer_statuses)
+    ]
+    return render_template(
+        "manage/compare.html",
+        org=org,
+        older=older,
+        newer=newer,
+        answer_changes=answer_changes((step.id for step in newer_flow.steps), older_asked, newer_asked),
+        status_changes=changed_statuses,
+        locale=page_locale(),
+    )
