@@ -28,6 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 from bot.engine import DONE, FlowEngine, load_flow  # noqa: E402
 from bot.engine.lint import answer_sets, play  # noqa: E402
+from bot.flowcode import FLOW_CODE  # noqa: E402
 
 CONVERSATIONS = 32
 WORKERS = 2
@@ -36,7 +37,7 @@ PG_ADMIN_URL = os.environ.get("WA_TEST_PG_URL", "postgresql+psycopg://postgres@1
 
 def scenario() -> tuple[list[str], dict[str, Any]]:
     """The steps and answers of one complete, long conversation (Platform through a BSP, every section)."""
-    engine = FlowEngine(load_flow(ROOT / "flows" / "whatsapp_gdpr.yaml"))
+    engine = FlowEngine(load_flow(ROOT / "flows" / "whatsapp_gdpr.yaml", code=FLOW_CODE))
     best: tuple[list[str], dict[str, Any]] = ([], {})
     for answers in answer_sets(engine.flow):
         model, path = play(engine, answers)

@@ -11,6 +11,7 @@ from flask import Flask
 from . import i18n
 from .config import defaults, secret_key_file
 from .engine import EngineRegistry, load_flows
+from .flowcode import FLOW_CODE
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +36,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)  # type: ignore[method-assign]
 
-    app.extensions["engines"] = EngineRegistry(load_flows(app.config["FLOWS_DIR"]))
+    app.extensions["engines"] = EngineRegistry(load_flows(app.config["FLOWS_DIR"], code=FLOW_CODE))
     i18n.check_catalogs(app.config["LOCALES_DIR"])
 
     from .store import db

@@ -17,8 +17,7 @@ from typing import Any
 import yaml
 from babel.support import Translations
 
-from .engine import Checklist, Flow, FlowEngine, Msg, Prompt, RecommendationResult, TurnError, parse_flow
-from .engine.definition import Step
+from .engine import Checklist, Flow, FlowEngine, Msg, Prompt, RecommendationResult, Step, TurnError, parse_flow
 
 SUPPORTED_LOCALES = ("de", "en")
 DEFAULT_LOCALE = "de"
@@ -197,7 +196,9 @@ def extract_flow_yaml(fileobj: Any, keywords: Any, comment_tags: Any, options: A
     lines: dict[str, int] = {}
     for node in _scalar_nodes(yaml.compose(source)):
         lines.setdefault(node.value, node.start_mark.line + 1)
-    flow = parse_flow(yaml.safe_load(source), source=getattr(fileobj, "name", "<flow>"))
+    from .flowcode import FLOW_CODE  # not at the top: the flows' document builders import this module
+
+    flow = parse_flow(yaml.safe_load(source), source=getattr(fileobj, "name", "<flow>"), code=FLOW_CODE)
     for msg in flow.messages():
         yield lines.get(msg.source, 0), "pgettext", (msg.context, msg.source), []
 

@@ -19,6 +19,7 @@ from babel.messages.frontend import CommandLineInterface
 
 from bot import create_app
 from bot.engine import FlowEngine, load_flow
+from bot.flowcode import FLOW_CODE
 from bot.i18n import LOCALES_DIR, catalog
 from tests.apiclient import Api
 
@@ -41,7 +42,7 @@ def skip_or_fail(reason: str) -> None:
 @pytest.fixture(scope="session")
 def flow():
     """The main flow definition, loaded once."""
-    return load_flow(FLOW_FILE)
+    return load_flow(FLOW_FILE, code=FLOW_CODE)
 
 
 @pytest.fixture(scope="session")

@@ -46,15 +46,16 @@ def test_flows_check_passes(cli_runner):
 
 
 def test_flows_check_names_a_broken_file(cli_runner, tmp_path):
-    output = check_flow_text(cli_runner, tmp_path, FLOW_FILE.read_text("utf-8").replace('asked_when: "uses_bsp"', 'asked_when: "uses_bps"', 1))
+    output = check_flow_text(cli_runner, tmp_path, FLOW_FILE.read_text("utf-8").replace('asked_when: [{step: "provider", in: ["bsp"]}]', 'asked_when: "uses_bps"', 1))
     assert "whatsapp_gdpr.yaml: step bsp_name: asked_when names no registered condition: 'uses_bps'" in output
 
 
 def test_flows_check_finds_an_unreachable_step(cli_runner, tmp_path, monkeypatch):
-    from bot.engine.conditions import CONDITIONS, Condition
+    from bot.engine.conditions import Condition
+    from bot.flowcode import FLOW_CODE
 
-    monkeypatch.setitem(CONDITIONS, "never", Condition("never", lambda a: False, ("purpose",)))
-    output = check_flow_text(cli_runner, tmp_path, FLOW_FILE.read_text("utf-8").replace('asked_when: "coexistence"', 'asked_when: "never"', 1))
+    monkeypatch.setitem(FLOW_CODE[("whatsapp_gdpr", 1)].conditions, "never", Condition("never", lambda a: False, ("purpose",)))
+    output = check_flow_text(cli_runner, tmp_path, FLOW_FILE.read_text("utf-8").replace('asked_when: [{step: "channel", in: ["coexistence"]}]', 'asked_when: "never"', 1))
     assert "whatsapp_gdpr.yaml: step coex_review: unreachable" in output
 
 
@@ -67,8 +68,8 @@ def test_flows_diagram_is_mermaid(cli_runner):
     result = cli_runner.invoke(cli, ["flows", "diagram", "whatsapp_gdpr"])
     assert result.exit_code == 0, result.output
     assert "stateDiagram-v2" in result.output
-    assert "purpose --> internal_messenger: answer [not_internal]" not in result.output  # labels name the destination's condition
-    assert "purpose --> sensitive_data: answer [not_internal]" in result.output
+    assert "purpose --> internal_messenger: answer [purpose not in internal]" not in result.output  # labels show the destination's condition
+    assert "purpose --> sensitive_data: answer [purpose not in internal]" in result.output
     assert "sick_notes --> done" in result.output
 
 
@@ -195,7 +196,7 @@ def test_readme_starts_with_the_two_commands():
 
 
 def test_a_malformed_flow_stops_the_command_with_one_clear_line(cli_runner, tmp_path, locales_dir):
-    text = FLOW_FILE.read_text("utf-8").replace('asked_when: "app_side"', 'asked_when: "app_sid"', 1)
+    text = FLOW_FILE.read_text("utf-8").replace('asked_when: [{step: "channel", in: ["business_app", "coexistence"]}]', 'asked_when: "app_sid"', 1)
     (tmp_path / "whatsapp_gdpr.yaml").write_text(text, "utf-8")
     env = {"FLASK_FLOWS_DIR": str(tmp_path), "FLASK_LOCALES_DIR": str(locales_dir), "SECRET_KEY": "test"}
     result = cli_runner.invoke(cli, ["init-db"], env=env)

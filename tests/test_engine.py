@@ -10,6 +10,7 @@ import yaml
 
 from bot.engine import DONE, FlowEngine, FlowError, TurnError, load_flow, load_flows, parse_flow
 from bot.engine.values import validate_value
+from bot.flowcode import FLOW_CODE
 from tests.conftest import FLOW_FILE
 from tests.contract import ITEM_IDS, STEP_ORDER
 
@@ -65,7 +66,7 @@ def test_malformed_flows_name_the_file_the_place_and_the_problem(mutate, expecte
     data = raw_flow()
     mutate(data)
     with pytest.raises(FlowError) as info:
-        parse_flow(data, source="broken.yaml")
+        parse_flow(data, source="broken.yaml", code=FLOW_CODE)
     assert str(info.value).startswith("broken.yaml: ")
     assert expected in str(info.value)
 
@@ -76,14 +77,14 @@ def test_a_bare_yaml_boolean_is_refused(tmp_path):
     path = tmp_path / "bools.yaml"
     path.write_text(text, "utf-8")
     with pytest.raises(FlowError, match=r"bools.yaml: step sensitive_data option 0: 'value' must be a string, got bool False \(quote it"):
-        load_flow(path)
+        load_flow(path, code=FLOW_CODE)
 
 
 def test_two_files_with_the_same_flow_version_are_refused(tmp_path):
     (tmp_path / "a.yaml").write_text(FLOW_FILE.read_text("utf-8"), "utf-8")
     (tmp_path / "b.yaml").write_text(FLOW_FILE.read_text("utf-8"), "utf-8")
     with pytest.raises(FlowError, match=r"b\.yaml: top level: flow whatsapp_gdpr version 1 is also defined in a\.yaml"):
-        load_flows(tmp_path)
+        load_flows(tmp_path, code=FLOW_CODE)
 
 
 def test_an_older_flow_version_stays_loadable(tmp_path, flow):
@@ -95,7 +96,8 @@ def test_an_older_flow_version_stays_loadable(tmp_path, flow):
     (tmp_path / "whatsapp_gdpr@1.yaml").write_text(yaml.safe_dump(old), "utf-8")
     from bot.engine import EngineRegistry
 
-    registry = EngineRegistry(load_flows(tmp_path))
+    v1_code = FLOW_CODE[("whatsapp_gdpr", 1)]
+    registry = EngineRegistry(load_flows(tmp_path, code={("whatsapp_gdpr", 1): v1_code, ("whatsapp_gdpr", 2): v1_code}))
     assert registry.get("whatsapp_gdpr").flow.version == 2
     assert registry.get("whatsapp_gdpr", 1).flow.version == 1
 

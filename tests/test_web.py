@@ -88,7 +88,7 @@ def test_the_app_refuses_to_start_with_a_malformed_flow(tmp_path, locales_dir):
     from bot.engine import FlowError
     from tests.conftest import FLOW_FILE
 
-    text = FLOW_FILE.read_text("utf-8").replace('asked_when: "app_side"', 'asked_when: "app_sid"', 1)
+    text = FLOW_FILE.read_text("utf-8").replace('asked_when: [{step: "channel", in: ["business_app", "coexistence"]}]', 'asked_when: "app_sid"', 1)
     (tmp_path / "whatsapp_gdpr.yaml").write_text(text, "utf-8")
     with pytest.raises(FlowError, match=r"whatsapp_gdpr\.yaml: step device: asked_when names no registered condition: 'app_sid'"):
         create_app({"TESTING": True, "FLOWS_DIR": str(tmp_path), "LOCALES_DIR": str(locales_dir)})

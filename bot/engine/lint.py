@@ -1,7 +1,7 @@
 """Static checks of a flow (`wa-onboarding flows check`) and its Mermaid diagram.
 
-The path of a flow depends only on the steps its conditions read (each condition
-declares them). Walking every combination of those steps' values through the
+The path of a flow depends only on its branch steps: the steps its `asked_when`
+predicates read (directly, or through the steps a named condition declares). Walking every combination of those steps' values through the
 real machine therefore visits every path: a step never visited is unreachable,
 a walk that does not end in "done" is a dead end, and `back` from "done" must
 retrace each path exactly.
@@ -10,15 +10,16 @@ retrace each path exactly.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .conditions import CONDITIONS
-from .definition import DONE, Flow, Msg, Step
 from .errors import TurnError
 from .machine import FlowEngine
+from .model import DONE, Flow, Msg, Step
+from .predicates import describe
 from .values import INFO_VALUE
+from .vocabulary import StepKind
 
 
 class _Walker:
@@ -41,13 +42,13 @@ class WalkReport:
 
 def sample_values(step: Step) -> list[Any]:
     """The answers to try for a step that decides the path: each option, and combinations."""
-    if step.kind == "choice":
+    if step.kind == StepKind.CHOICE:
         return list(step.values)
-    if step.kind == "multi":
+    if step.kind == StepKind.MULTI:
         plain = [o.value for o in step.options if not o.exclusive]
         return [[o.value] for o in step.options] + ([plain] if len(plain) > 1 else [])
-    if step.kind == "info":
-        return ["ok"]
+    if step.kind == StepKind.INFO:
+        return [INFO_VALUE]
     return [None] if step.optional else ["text"]
 
 
@@ -58,8 +59,7 @@ def default_value(step: Step) -> Any:
 
 def branch_steps(flow: Flow) -> list[Step]:
     """The steps whose answers decide which later steps are asked."""
-    reads = {read for s in flow.steps if s.asked_when for read in CONDITIONS[s.asked_when].reads}
-    return [s for s in flow.steps if s.id in reads]
+    return [flow.step_by_id[step_id] for step_id in flow.branch_steps]
 
 
 def answer_sets(flow: Flow) -> Iterator[dict[str, Any]]:
@@ -78,7 +78,7 @@ def play(engine: FlowEngine, answers: dict[str, Any], limit: int | None = None) 
     while model.state != DONE and len(path) < limit:
         step = engine.flow.step_by_id[model.state]
         path.append(step.id)
-        value = answers.get(step.id, INFO_VALUE if step.kind == "info" else None)
+        value = answers.get(step.id, INFO_VALUE if step.kind == StepKind.INFO else None)
         if value is None and step.optional:
             engine.skip(model, step.id)
         else:
@@ -102,8 +102,8 @@ def walk(engine: FlowEngine) -> WalkReport:
             continue
         report.visited.update(path)
         for src, dst in zip(path, [*path[1:], DONE], strict=True):
-            cond = flow.step_by_id[dst].asked_when if dst != DONE else None
-            report.edges[(src, dst)] = cond
+            asked_when = flow.step_by_id[dst].asked_when if dst != DONE else ()
+            report.edges[(src, dst)] = describe(asked_when) if asked_when else None
         back = []
         while True:
             try:
@@ -168,3 +168,19 @@ def mermaid(engine: FlowEngine) -> str:
 
 def _order(flow: Flow, state: str) -> int:
     return flow.step_by_id[state].index if state in flow.step_by_id else len(flow.steps)
+
+
+def schema_problems(raw: Any, source: str, schema: Mapping[str, Any]) -> list[str]:
+    """Where a raw flow document breaks the published JSON Schema (flows/schema.json).
+
+    The loader checks more (references between steps, rules and code); the schema is
+    what editors check while typing, so `flows check` keeps the two in step.
+    """
+    from jsonschema import Draft202012Validator
+
+    validator = Draft202012Validator(schema)
+    problems = []
+    for error in sorted(validator.iter_errors(raw), key=lambda e: [str(p) for p in e.absolute_path]):
+        place = "/".join(str(p) for p in error.absolute_path) or "top level"
+        problems.append(f"{source}: {place}: {error.message} (schema)")
+    return problems

@@ -15,33 +15,39 @@ candidates towards the start. `restart` goes from anywhere to the first step.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
 from transitions import Machine, MachineError
 
-from .conditions import CONDITIONS
-from .definition import DONE, Flow, Step
 from .errors import TurnError
+from .model import DONE, Flow, Step
+from .predicates import describe
 from .prompt import Prompt
-from .rules import Checklist, derive_checklist, effective_answers, is_asked, recommend
+from .rules import Checklist, derive_checklist, effective_answers, recommend
 from .values import INFO_VALUE, validate_value
+from .vocabulary import StepKind, TurnAction
 
-TRIGGERS = ("answer", "back", "skip", "restart")
+# The whitelist of triggers (kept as a tuple for the callers that list them).
+TRIGGERS: tuple[str, ...] = tuple(TurnAction)
 
 
 class _AskedWhen:
-    """A transition condition: the destination step is asked for the model's answers."""
+    """A transition condition: the destination step is asked for the model's answers.
 
-    __slots__ = ("__name__", "func")
+    The compiled asked_when ignores answers of steps off the path (see predicates.py),
+    so it runs on the model's answers as they are: one closure call per candidate.
+    """
 
-    def __init__(self, name: str) -> None:
-        self.func: Callable[[Mapping[str, Any]], bool] = CONDITIONS[name].func
-        self.__name__ = name  # transitions logs and diagrams show this name
+    __slots__ = ("__name__", "asked")
+
+    def __init__(self, step: Step) -> None:
+        self.asked = step.asked
+        self.__name__ = describe(step.asked_when)  # transitions logs and diagrams show this name
 
     def __call__(self, event: Any) -> bool:
-        return self.func(event.model.answers)
+        return self.asked(event.model.answers)
 
 
 class FlowEngine:
@@ -51,8 +57,8 @@ class FlowEngine:
         """Build the state machine for `flow` (once per flow version)."""
         self.flow = flow
         self.steps = flow.steps
-        self.initial_state = next((s.id for s in flow.steps if is_asked(s, {})), DONE)
-        self._conditions = {name: _AskedWhen(name) for name in {s.asked_when for s in flow.steps if s.asked_when}}
+        self.initial_state = next((s.id for s in flow.steps if s.asked({})), DONE)
+        self._conditions = {s.id: _AskedWhen(s) for s in flow.steps if s.asked_when}
         self.machine = Machine(
             model=None,
             states=[s.id for s in flow.steps] + [DONE],
@@ -62,18 +68,18 @@ class FlowEngine:
             send_event=True,
             prepare_event=[self._apply_answer],
         )
-        # Conditions only read these steps, so the path (and progress) depends on them alone.
-        self._branch_steps = tuple(sorted({read for c in self._conditions for read in CONDITIONS[c].reads}))
+        # asked_when only reads these steps, so the path (and progress) depends on them alone.
+        self._branch_steps = flow.branch_steps
         self._path_cache = lru_cache(maxsize=4096)(self._path_for)
 
     def _candidates(self, steps: tuple[Step, ...] | list[Step]) -> list[tuple[str, list[_AskedWhen]]]:
         """Destinations in order, up to and including the first one always asked."""
         out = []
         for step in steps:
-            if step.asked_when is None:
+            if not step.asked_when:
                 out.append((step.id, []))
                 return out
-            out.append((step.id, [self._conditions[step.asked_when]]))
+            out.append((step.id, [self._conditions[step.id]]))
         return out
 
     def _transitions(self) -> list[dict[str, Any]]:
@@ -206,13 +212,13 @@ class FlowEngine:
         projected: dict[str, Any] = {}
         path = []
         for step in self.steps:
-            if not is_asked(step, projected):
+            if not step.asked(projected):
                 continue
             path.append(step.id)
             if step.id in answers:
                 projected[step.id] = answers[step.id]
             elif step.options:  # not answered yet: assume the first option to estimate
-                projected[step.id] = step.options[0].value if step.kind == "choice" else [step.options[0].value]
+                projected[step.id] = step.options[0].value if step.kind == StepKind.CHOICE else [step.options[0].value]
         return tuple(path)
 
     def path(self, answers: Mapping[str, Any]) -> tuple[str, ...]:
@@ -234,7 +240,7 @@ class FlowEngine:
         answered = path.index(step.id) if step.id in path else len(path)
         shown = recommend(self.flow, model.answers) if step.shows == "recommendation" else None
         value = model.answers.get(step.id)
-        if step.kind == "info" and value is None:
+        if step.kind == StepKind.INFO and value is None:
             value = INFO_VALUE
         return Prompt(step.id, step.kind, step.section, step.text, step.help, step.options, step.optional, answered, len(path), value, shown)
 

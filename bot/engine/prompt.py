@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .definition import Msg, Option
+from .model import Msg, Option
 from .rules import Checklist, RecommendationResult
 
 

@@ -11,31 +11,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .conditions import CONDITIONS
-from .definition import Alternatives, Flow, Msg, Predicate, Step
+from .model import Alternatives, Flow, Msg, Predicate, PredicateKind
+from .predicates import check, effective_answers
+from .vocabulary import ItemStatus
 
-
-def is_asked(step: Step, answers: Mapping[str, Any]) -> bool:
-    """Whether `step` is asked, given the answers so far."""
-    return step.asked_when is None or CONDITIONS[step.asked_when](answers)
-
-
-def asked_steps(flow: Flow, answers: Mapping[str, Any]) -> list[Step]:
-    """The steps on the path for these answers, in order."""
-    return [step for step in flow.steps if is_asked(step, answers)]
-
-
-def effective_answers(flow: Flow, answers: Mapping[str, Any]) -> dict[str, Any]:
-    """The answers of the steps that are asked, walking the flow from the start.
-
-    Conditions are evaluated on the effective answers gathered so far, so an answer
-    of a step that is not asked can never influence a later step.
-    """
-    effective: dict[str, Any] = {}
-    for step in flow.steps:
-        if step.id in answers and answers[step.id] is not None and is_asked(step, effective):
-            effective[step.id] = answers[step.id]
-    return effective
+__all__ = ["Checklist", "ItemResult", "RecommendationResult", "derive_checklist", "effective_answers", "recommend"]
 
 
 @dataclass(frozen=True)
@@ -55,7 +35,7 @@ class ItemResult:
 
     id: str
     section: str
-    status: str
+    status: ItemStatus
     title: Msg
     legal_basis: Msg
     action: Msg
@@ -74,7 +54,7 @@ class Checklist:
     @property
     def summary(self) -> dict[str, int]:
         """How many items have each status."""
-        counts = {"done": 0, "open": 0, "critical": 0, "not_applicable": 0}
+        counts = {str(status): 0 for status in ItemStatus}
         for item in self.items:
             counts[item.status] += 1
         return counts
@@ -93,23 +73,11 @@ class _Facts:
         return any(all(self.check(p) for p in alt) for alt in alts)
 
     def check(self, p: Predicate) -> bool:
-        if p.kind == "step":
-            answer = self.answers.get(p.target)
-            if answer is None:
-                return False
-            if p.op == "in":
-                return answer in p.values
-            chosen = set(answer) if isinstance(answer, list) else {answer}
-            if p.op in ("has", "has_all"):
-                return p.values <= chosen
-            return bool(p.values & chosen)  # has_any
-        if p.kind == "condition":
-            return CONDITIONS[p.target](self.answers)
-        if p.kind == "asked":
-            return is_asked(self.flow.step_by_id[p.target], self.answers)
-        if p.kind == "recommendation":
+        if p.kind is PredicateKind.RECOMMENDATION:
             return self.value in p.values
-        return p.target in self.reasons  # reason
+        if p.kind is PredicateKind.REASON:
+            return p.target in self.reasons
+        return check(p, self.answers)
 
 
 def _recommend(facts: _Facts) -> RecommendationResult:
@@ -140,7 +108,7 @@ def derive_checklist(flow: Flow, answers: Mapping[str, Any]) -> Checklist:
     items = []
     for item in flow.checklist:
         if item.applies_when and not facts.holds(item.applies_when):
-            status = "not_applicable"
+            status = ItemStatus.NOT_APPLICABLE
         else:
             status = next((rule.status for rule in item.rules if facts.holds(rule.when)), item.default)
         action = flow.status_actions.get(status, item.action)

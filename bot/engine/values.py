@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 from .errors import TurnError
 
 if TYPE_CHECKING:
-    from .definition import Step
+    from .model import Step
 
 TEXT_LIMIT = 2000
 INFO_VALUE = "ok"
