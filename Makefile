@@ -6,9 +6,9 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: setup catalogs db run test lint bench clean
+.PHONY: setup catalogs db run test test-quick lint bench clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
@@ -35,6 +35,10 @@ run: db
 test: setup
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# The inner loop: everything but the tests marked slow (wheel install, soak, gunicorn, schemathesis, browser).
+test-quick: setup
+	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
+
 bench: setup
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
@@ -43,4 +47,4 @@ lint: setup
 	$(BIN)/wa-onboarding flows check
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis locales/*.pot locales/*/LC_MESSAGES/*.mo
+	rm -rf $(VENV) build .pytest_cache .ruff_cache .hypothesis locales/*.pot locales/*/LC_MESSAGES/*.mo

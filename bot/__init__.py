@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 import secrets
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
 
 from . import i18n
-from .config import defaults, secret_key_file
+from .config import defaults, instance_path, secret_key_file
 from .engine import EngineRegistry, load_flows
 from .flowcode import FLOW_CODE
 
@@ -23,7 +24,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     file is malformed or a compiled catalog is missing: better than serving a
     broken questionnaire or a German product in English.
     """
-    app = Flask(__name__, instance_relative_config=True)
+    app = Flask(__name__, instance_path=instance_path(), instance_relative_config=True)
+    # SQLite and the secret key live there; an installed app's default (<prefix>/var/bot-instance) may not exist yet.
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.from_mapping(defaults(app.instance_path))
     app.config.from_prefixed_env()  # FLASK_SECRET_KEY, FLASK_DATABASE_URL, FLASK_RATELIMIT_ENABLED, ...
     if test_config:

@@ -5,14 +5,22 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from . import resources
 from .i18n import LOCALES_DIR
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-FLOWS_DIR = PROJECT_ROOT / "flows"
+# The checkout's root (pybabel's extraction runs there); flows and catalogs come from bot/resources.py.
+PROJECT_ROOT = resources.CHECKOUT_ROOT
+FLOWS_DIR = resources.flows_dir()
+
+
+def instance_path() -> str | None:
+    """The instance folder from INSTANCE_PATH (or FLASK_INSTANCE_PATH), absolute; None: Flask's default."""
+    value = os.environ.get("INSTANCE_PATH") or os.environ.get("FLASK_INSTANCE_PATH")
+    return os.path.abspath(value) if value else None
 
 
 def defaults(instance_path: str) -> dict[str, object]:
-    """The default settings: SQLite in the instance folder, flows and catalogs from the checkout."""
+    """The default settings: SQLite in the instance folder, flows and catalogs from bot/resources.py."""
     return {
         "DATABASE_URL": os.environ.get("DATABASE_URL") or f"sqlite:///{Path(instance_path) / 'wa_onboarding.sqlite'}",
         "SECRET_KEY": os.environ.get("SECRET_KEY"),

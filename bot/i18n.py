@@ -17,11 +17,12 @@ from typing import Any
 import yaml
 from babel.support import Translations
 
+from . import resources
 from .engine import Checklist, Flow, FlowEngine, Msg, Prompt, RecommendationResult, Step, TurnError, parse_flow
 
 SUPPORTED_LOCALES = ("de", "en")
 DEFAULT_LOCALE = "de"
-LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+LOCALES_DIR = resources.locales_dir()
 DOMAIN = "messages"
 
 

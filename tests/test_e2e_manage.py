@@ -12,7 +12,7 @@ from tests.conftest import screenshot, serious_accessibility_violations
 from tests.test_api import INTERNAL_ONLY
 from tests.test_flow_walks import GOLDEN
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 PASSWORD = "correct horse battery"
 
 

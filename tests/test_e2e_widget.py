@@ -13,7 +13,7 @@ from tests.conftest import add_organisation, screenshot, serious_accessibility_v
 from tests.test_api import INTERNAL_ONLY
 from tests.test_flow_walks import GOLDEN
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 # A customer's page with CSS that would wreck an unprotected widget.
 HOST_PAGE = """<!doctype html>

@@ -8,7 +8,7 @@ from tests import contract
 from tests.conftest import add_organisation, screenshot, serious_accessibility_violations
 from tests.test_flow_walks import GOLDEN
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 
 @pytest.fixture

@@ -107,6 +107,7 @@ def redis_server() -> str:
     return "redis://127.0.0.1:6379"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("storage", ["redis", "memory"])
 def test_hosts_share_the_limits_through_redis(storage, request, tmp_path, locales_dir):
     """Two gunicorn hosts: with Redis they count together; with the default memory store each counts alone."""

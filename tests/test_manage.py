@@ -322,11 +322,11 @@ def test_every_html_page_has_the_policy_and_no_inline_code(area):
         session = db.session()
         key = session.scalar(select(Organisation.embed_key).where(Organisation.slug == "acme"))
         ids = session.scalars(select(Assessment.id).join(Organisation).where(Organisation.slug == "acme").order_by(Assessment.id)).all()
-    wizard_page = admin.get(f"/w/{key}").headers["Location"]
+    wizard_page = "/w/a/" + admin.post("/api/v1/assessments", json={"embed_key": key}).get_json()["token"]
     urls = {
         "main.index": "/", "widget.demo": "/demo", "manage.index": "/manage/", "manage.admin": "/manage/admin",
         "manage.login": "/manage/login", "manage.organisation": "/manage/orgs/acme", "manage.documents": "/manage/orgs/acme/documents",
-        "manage.compare": f"/manage/orgs/acme/compare?a={ids[0]}&b={ids[1]}", "wizard.step": wizard_page,
+        "manage.compare": f"/manage/orgs/acme/compare?a={ids[0]}&b={ids[1]}", "wizard.step": wizard_page, "wizard.welcome": f"/w/{key}",
     }  # fmt: skip
     not_html = {"static", "openapi.openapi_json", "main.health", "widget.script", "widget.style", "widget.texts", "wizard.start",
                 "manage.all_checklists", "manage.export", "manage.document_download"}  # fmt: skip
@@ -349,12 +349,12 @@ def test_the_wizard_summary_offers_exports_to_a_logged_in_manager(area, anna):
 
     with area.app_context():
         keys = dict(db.session().execute(select(Organisation.slug, Organisation.embed_key)).all())
-    respondent = WizardUser(area.test_client()).open(f"/w/{keys['acme']}")
+    respondent = WizardUser(area.test_client()).start(f"/w/{keys['acme']}")
     respondent.finish(INTERNAL_ONLY)
     assert respondent.page.find("a", href="/manage/orgs/acme/checklist.pdf") is None  # not for the respondent
     manager_view = WizardUser(anna).open(f"/w/a/{respondent.token}")
     assert manager_view.page.find("a", href="/manage/orgs/acme/checklist.pdf") is not None
-    foreign = WizardUser(area.test_client()).open(f"/w/{keys['other']}")
+    foreign = WizardUser(area.test_client()).start(f"/w/{keys['other']}")
     foreign.finish(INTERNAL_ONLY)
     assert WizardUser(anna).open(f"/w/a/{foreign.token}").page.find("a", href="/manage/orgs/other/checklist.pdf") is None
 

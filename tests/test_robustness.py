@@ -27,6 +27,8 @@ from tests import contract
 from tests.test_api import INTERNAL_ONLY, SCENARIOS, _walk_to, count, snapshot
 from tests.test_properties import FLOW, valid_value, value_strategy
 
+pytestmark = pytest.mark.slow  # schemathesis, state machines and fuzzing: about a minute on two cores
+
 HTTP_METHODS = ("get", "post", "patch", "put", "delete")
 OPERATIONS = [(method.upper(), path) for path, item in document()["paths"].items() for method in item if method in HTTP_METHODS]
 # Each operation with valid requests, and (unless it takes no input at all) with schema-violating ones.

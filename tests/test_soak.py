@@ -22,6 +22,7 @@ import signal
 import time
 from typing import Any
 
+import pytest
 from sqlalchemy import create_engine, text
 
 from tests import contract
@@ -130,6 +131,7 @@ def _client_main(port: int, embed_key: str, seed: int, quota: int, progress, res
     results.put(Client(port, embed_key, seed).run(quota, progress))
 
 
+@pytest.mark.slow
 def test_soak_with_a_restart_loses_nothing_acknowledged(pg_url, locales_dir, tmp_path):
     app = _fresh_app(pg_url, locales_dir)
     embed_key = add_organisation(app, "soak", "Soak GmbH")

@@ -76,6 +76,7 @@ def gunicorn_base(backend_app, tmp_path, locales_dir):
         stop_gunicorn(process)
 
 
+@pytest.mark.slow
 def test_gunicorn_workers_share_one_database(backend_app, gunicorn_base):
     key = add_organisation(backend_app, "acme")
     status, created = _request(gunicorn_base, "POST", "/api/v1/assessments", {"embed_key": key, "locale": "en"})
@@ -146,6 +147,7 @@ def test_the_version_check_makes_the_second_writer_lose(backend_app):
         assert [tuple(r) for r in revisions] == [(2, "internal", "widget")]
 
 
+@pytest.mark.slow
 @pytest.mark.postgres
 def test_two_hosts_behind_a_proxy_share_one_postgresql(pg_session_url, locales_dir, tmp_path):
     """Two gunicorn "hosts" on one database: a conversation may hop between them, and races are still decided once."""
