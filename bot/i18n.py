@@ -91,7 +91,7 @@ def check_catalogs(directory: str | Path = LOCALES_DIR) -> None:
 
 def text(msg: Msg | None, tr: Translations) -> str | None:
     """Localise one flow text."""
-    return None if msg is None else tr.pgettext(msg.context, msg.source)
+    return None if msg is None else str(tr.pgettext(msg.context, msg.source))
 
 
 def turn_error_message(error: TurnError, tr: Translations, engine: FlowEngine | None = None) -> str:
@@ -162,10 +162,10 @@ def answer_text(step: Step, value: Any, tr: Translations) -> str | None:
     """An answer as a person reads it: option labels for choices, the text as given otherwise."""
     if value is None:
         return None
-    labels = {o.value: text(o.label, tr) or o.value for o in step.options}
+    labels: dict[str, str] = {o.value: text(o.label, tr) or o.value for o in step.options}
     if isinstance(value, list):
-        return ", ".join(labels.get(v, v) for v in value)
-    return labels.get(value, value)
+        return ", ".join(labels.get(str(v), str(v)) for v in value)
+    return labels.get(str(value), str(value))
 
 
 def answer_rows(flow: Flow, answers: dict[str, Any], tr: Translations, path: Iterable[str] | None = None) -> list[dict[str, Any]]:

@@ -82,7 +82,7 @@ def save_turn(session: Session, assessment: Assessment, record: TurnRecord) -> N
             update(Assessment).where(Assessment.id == assessment.id, Assessment.version == assessment.version).values(**changes),
             execution_options={"synchronize_session": False},
         )
-        if updated.rowcount != 1:
+        if updated.rowcount != 1:  # type: ignore[attr-defined]  # an UPDATE's result is a CursorResult
             raise StaleAssessmentError(assessment.token)
         session.execute(
             insert(AnswerRevision).values(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, Response, jsonify, render_template, request
 from flask_babel import force_locale, get_locale, gettext
 from werkzeug.exceptions import HTTPException
 
@@ -81,7 +81,7 @@ def query_locale() -> str | None:
     return raw
 
 
-def handle_api_error(exc: ApiError) -> tuple[object, int, dict[str, str]]:
+def handle_api_error(exc: ApiError) -> tuple[Response, int, dict[str, str]]:
     """Render an ApiError as JSON."""
     headers = {"WWW-Authenticate": 'Bearer realm="wa-onboarding"'} if exc.status == 401 else {}
     return jsonify(error={"code": exc.code, "message": exc.message, **exc.details}, **exc.extra), exc.status, headers

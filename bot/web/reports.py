@@ -14,6 +14,7 @@ from urllib.parse import quote
 from flask import Response, current_app
 
 from ..documents import generate as generate_documents
+from ..engine.vocabulary import ExportFormat
 from ..exporters import Report, build_report, formats
 from ..i18n import catalog
 from ..store.models import Assessment, Organisation, utcnow
@@ -51,7 +52,7 @@ def checklist_report(organisation: Organisation, assessment: Assessment, locale:
 
 def export_response(organisation: Organisation, report: Report, fmt: str) -> Response:
     """A download of `report` in format `fmt`, named after the organisation and the day."""
-    module = formats()[fmt]
+    module = formats()[ExportFormat(fmt)]
     response = Response(module.render(report))
     response.headers["Content-Type"] = module.MEDIA_TYPE
     day = (report.generated_at or utcnow()).strftime("%Y-%m-%d")
