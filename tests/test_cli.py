@@ -46,7 +46,8 @@ def test_flows_check_passes(cli_runner):
 
 
 def test_flows_check_names_a_broken_file(cli_runner, tmp_path):
-    output = check_flow_text(cli_runner, tmp_path, FLOW_FILE.read_text("utf-8").replace('asked_when: [{step: "provider", in: ["bsp"]}]', 'asked_when: "uses_bps"', 1))
+    text = FLOW_FILE.read_text("utf-8").replace('asked_when: [{step: "provider", in: ["bsp"]}]', 'asked_when: "uses_bps"', 1)
+    output = check_flow_text(cli_runner, tmp_path, text)
     assert "whatsapp_gdpr.yaml: step bsp_name: asked_when names no registered condition: 'uses_bps'" in output
 
 
@@ -55,7 +56,8 @@ def test_flows_check_finds_an_unreachable_step(cli_runner, tmp_path, monkeypatch
     from bot.flowcode import FLOW_CODE
 
     monkeypatch.setitem(FLOW_CODE[("whatsapp_gdpr", 1)].conditions, "never", Condition("never", lambda a: False, ("purpose",)))
-    output = check_flow_text(cli_runner, tmp_path, FLOW_FILE.read_text("utf-8").replace('asked_when: [{step: "channel", in: ["coexistence"]}]', 'asked_when: "never"', 1))
+    text = FLOW_FILE.read_text("utf-8").replace('asked_when: [{step: "channel", in: ["coexistence"]}]', 'asked_when: "never"', 1)
+    output = check_flow_text(cli_runner, tmp_path, text)
     assert "whatsapp_gdpr.yaml: step coex_review: unreachable" in output
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
@@ -12,7 +13,8 @@ from babel.messages.pofile import read_po
 
 from ..config import FLOWS_DIR
 from ..engine import EngineRegistry, FlowError, Msg, TurnError, load_flows
-from ..engine.lint import lint, mermaid
+from ..engine.lint import lint, mermaid, schema_problems
+from ..flowcode import FLOW_CODE
 from ..i18n import LOCALES_DIR, SUPPORTED_LOCALES, CatalogMissingError, catalog
 from .common import EXIT_BAD_INPUT, bad_input
 
@@ -22,9 +24,9 @@ def flows_group() -> None:
     """Check flow files and draw their diagrams."""
 
 
-def _load(flows_dir: str) -> EngineRegistry:
+def _load(flows_dir: str, on_file: Callable[[Path, Any], None] | None = None) -> EngineRegistry:
     try:
-        return EngineRegistry(load_flows(flows_dir))
+        return EngineRegistry(load_flows(flows_dir, code=FLOW_CODE, on_file=on_file))
     except FlowError as exc:
         click.echo(f"Error: {exc}", err=True)
         sys.exit(1)
@@ -49,8 +51,11 @@ def _po_translations(locales_dir: Path) -> dict[str, dict[tuple[str | None, str]
 @click.option("--flows-dir", default=str(FLOWS_DIR), show_default=True, type=click.Path(file_okay=False))
 @click.option("--locales-dir", default=str(LOCALES_DIR), show_default=True, type=click.Path(file_okay=False))
 def flows_check(flows_dir: str, locales_dir: str) -> None:
-    """Lint every flow: structure, unreachable steps, dead ends, translations."""
-    registry = _load(flows_dir)
+    """Lint every flow: the JSON Schema, structure, unreachable steps, dead ends, translations."""
+    # The schema describes the flow language of this code, so it comes with the code, not with --flows-dir.
+    schema = json.loads((Path(FLOWS_DIR) / "schema.json").read_text("utf-8"))
+    schema_found: dict[str, list[str]] = {}
+    registry = _load(flows_dir, on_file=lambda path, raw: schema_found.__setitem__(path.name, schema_problems(raw, path.name, schema)))
     translations = _po_translations(Path(locales_dir))
 
     def translated(locale: str, msg: Msg) -> bool:
@@ -58,7 +63,7 @@ def flows_check(flows_dir: str, locales_dir: str) -> None:
 
     problems: list[str] = []
     for engine in registry.engines.values():
-        found = lint(engine, translated, SUPPORTED_LOCALES)
+        found = schema_found.get(engine.flow.source, []) + lint(engine, translated, SUPPORTED_LOCALES)
         problems += found
         status = "ok" if not found else f"{len(found)} problem(s)"
         flow = engine.flow

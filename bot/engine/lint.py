@@ -150,9 +150,9 @@ def mermaid(engine: FlowEngine) -> str:
     ]
 
     class _Diagram:
-        pass
+        """The model GraphMachine draws; it adds `get_graph` to it."""
 
-    model = _Diagram()
+    model: Any = _Diagram()
     GraphMachine(
         model=model,
         states=[s.id for s in flow.steps] + [DONE],
@@ -163,7 +163,7 @@ def mermaid(engine: FlowEngine) -> str:
         show_conditions=True,
         title=f"{flow.id} v{flow.version}",
     )
-    return model.get_graph().draw(None)
+    return str(model.get_graph().draw(None))
 
 
 def _order(flow: Flow, state: str) -> int:
@@ -176,11 +176,22 @@ def schema_problems(raw: Any, source: str, schema: Mapping[str, Any]) -> list[st
     The loader checks more (references between steps, rules and code); the schema is
     what editors check while typing, so `flows check` keeps the two in step.
     """
-    from jsonschema import Draft202012Validator
+    from jsonschema import Draft202012Validator, ValidationError
+
+    def leaves(error: ValidationError) -> Iterator[ValidationError]:
+        if not error.context:
+            yield error
+        for sub in error.context or ():
+            yield from leaves(sub)
+
+    def closest(error: ValidationError) -> ValidationError:
+        """"Not valid under any of the given schemas" says little: name the deepest problem of an alternative."""
+        return max(leaves(error), key=lambda e: (len(e.absolute_path), e.validator not in ("type", "required")))
 
     validator = Draft202012Validator(schema)
     problems = []
-    for error in sorted(validator.iter_errors(raw), key=lambda e: [str(p) for p in e.absolute_path]):
+    for found in sorted(validator.iter_errors(raw), key=lambda e: [str(p) for p in e.absolute_path]):
+        error = closest(found)
         place = "/".join(str(p) for p in error.absolute_path) or "top level"
         problems.append(f"{source}: {place}: {error.message} (schema)")
     return problems

@@ -74,7 +74,7 @@ class FlowEngine:
 
     def _candidates(self, steps: tuple[Step, ...] | list[Step]) -> list[tuple[str, list[_AskedWhen]]]:
         """Destinations in order, up to and including the first one always asked."""
-        out = []
+        out: list[tuple[str, list[_AskedWhen]]] = []
         for step in steps:
             if not step.asked_when:
                 out.append((step.id, []))
