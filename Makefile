@@ -44,6 +44,7 @@ bench: setup
 
 lint: setup
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/wa-onboarding flows check
 
 clean:
