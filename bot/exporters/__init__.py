@@ -19,7 +19,6 @@ from ..engine import Checklist, Flow
 from ..engine.vocabulary import STATUS_ORDER, ExportFormat
 from ..i18n import N_, STATUS_LABELS, answer_rows, checklist_dict, recommendation_texts, text
 
-
 # Column headings shared by the tabular formats (CSV, XLSX, PDF).
 COLUMNS = {
     "organisation": N_("Organisation"),
