@@ -25,7 +25,7 @@ NUL_REQUESTS = [
     ("token in an answer's path", "POST", "/api/v1/assessments/abc%00def/answers", {"step": "purpose", "value": "customer"}, 404),
     ("slug in a manager path", "GET", "/api/v1/orgs/ac%00me/checklist", None, 404),
     ("slug in an export path", "GET", "/api/v1/orgs/ac%00me/checklist.pdf", None, 404),
-    ("language in the query", "GET", "/api/v1/orgs?lang=d%00e", None, 400),
+    ("query parameter (read, never stored)", "GET", "/api/v1/orgs?lang=d%00e&x=%00", None, 200),
     ("wizard link", "GET", "/w/ab%00cd", None, 404),
     ("wizard start (the CSRF check refuses first)", "POST", "/w/ab%00cd", None, 400),
     ("wizard assessment", "GET", "/w/a/ab%00cd", None, 404),
@@ -40,7 +40,7 @@ def test_a_nul_character_is_refused_or_unknown_and_stores_nothing(world, name, m
     headers = {"Authorization": f"Bearer {world.anna}"} if "/orgs" in path else {}
     response = client.open(path, method=method, json=body, headers=headers)
     assert response.status_code == status, (name, response.status_code)
-    if path.startswith("/api/"):
+    if path.startswith("/api/") and status >= 400:
         assert response.get_json()["error"]["message"]  # a clear message, as for any other refusal
     assert _rows(world.app) == before
 

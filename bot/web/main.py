@@ -15,19 +15,18 @@ bp = Blueprint("main", __name__)
 
 @bp.before_app_request
 def refuse_nul_characters() -> None:
-    """No NUL character gets past the edge: in the path it names nothing (404), in a query or form field it is refused (400).
+    """No NUL character gets past the edge: in the path it names nothing (404), in a form field it is refused (400).
 
     PostgreSQL refuses NUL in text where SQLite stores it, so without this a NUL in a
     token, slug or e-mail address would answer 500 on one database and 404 on the other.
-    (JSON bodies are checked field by field where they are read.)
+    Query parameters are only ever compared or parsed, never stored or looked up; JSON
+    bodies are checked field by field where they are read.
     """
     if "\x00" in request.path:
         abort(404)
-    fields = [*request.args.items(multi=True)]
     if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
-        fields += request.form.items(multi=True)
-    if any("\x00" in key or "\x00" in value for key, value in fields):
-        abort(400)
+        if any("\x00" in key or "\x00" in value for key, value in request.form.items(multi=True)):
+            abort(400)
 
 
 @bp.after_app_request
