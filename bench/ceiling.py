@@ -48,7 +48,7 @@ def create_app() -> Flask:
             conn.execute(
                 insert(assessment).values(
                     organisation_id=org_id, token=token, flow_id="whatsapp_gdpr", flow_version=1, state=path[0], answers={}, locale="de",
-                    surface="api", version=1, created_at=now, updated_at=now,
+                    channel="api", version=1, created_at=now, updated_at=now,
                 )
             )  # fmt: skip
         return jsonify(token=token, locale="de", prompt=prompt), 201
@@ -74,7 +74,7 @@ def create_app() -> Flask:
                 return jsonify(error={"code": "stale_step", "message": "stale"}, prompt=prompt), 409
             conn.execute(
                 insert(revision).values(
-                    assessment_id=row.id, seq=row.version + 1, action="answer", step=body["step"], value=body["value"], surface="api", created_at=now
+                    assessment_id=row.id, seq=row.version + 1, action="answer", step=body["step"], value=body["value"], channel="api", created_at=now
                 )
             )
         return jsonify(prompt=prompt)

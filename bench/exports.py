@@ -62,7 +62,7 @@ def run(organisations: int = 1000, rounds: int = 5) -> dict[str, Any]:
         session.add_all(orgs)
         session.flush()
         now = utcnow()
-        done = {"flow_id": "whatsapp_gdpr", "flow_version": 1, "state": "done", "answers": answers, "locale": "de", "channel": "api"}
+        done = {"flow_id": "whatsapp_gdpr", "flow_version": 1, "state": "done", "answers": answers, "locale": "de", "surface": "api"}
         times = {"created_at": now, "updated_at": now, "completed_at": now}
         session.add_all(Assessment(organisation_id=o.id, completed_answers=effective, **done, **times) for o in orgs)
         session.commit()
