@@ -76,6 +76,31 @@ def tr_en(locales_dir):
     return catalog("en", str(locales_dir))
 
 
+@pytest.fixture(scope="session", autouse=True)
+def checkout_flows_parsed_once():
+    """Parse the checkout's flow files once per session, as a server process does: parsing was half of every create_app in the tests.
+
+    Other folders (a test's own flow files) are parsed afresh each time; the parsed flows are frozen, so apps can share them.
+    """
+    import bot
+    from bot import resources
+
+    parse = bot.load_flows
+    checkout = resources.flows_dir().resolve()
+    parsed: dict[tuple[str, int], object] = {}
+
+    def load_flows(directory, **kwargs):
+        if Path(directory).resolve() != checkout or kwargs.get("code") is not FLOW_CODE:
+            return parse(directory, **kwargs)
+        if not parsed:
+            parsed.update(parse(directory, **kwargs))
+        return dict(parsed)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(bot, "load_flows", load_flows)
+        yield
+
+
 @pytest.fixture(autouse=True)
 def cheap_password_hashes(monkeypatch):
     """Hash passwords with one PBKDF2 round in-process: scrypt's deliberate 0.1 s per hash was a third of the manager tests' time."""
