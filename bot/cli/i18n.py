@@ -82,8 +82,12 @@ def i18n_check() -> None:
 
 
 def _po_body(path: Path) -> list[str]:
-    """A catalog's lines without the revision date, which every update rewrites."""
-    return [line for line in path.read_text("utf-8").splitlines() if not line.startswith('"PO-Revision-Date:')]
+    """A catalog's lines without the revision date and the source locations, which every update or code edit rewrites.
+
+    A string that moved to another line is still the same entry; only new, changed
+    or obsolete entries make a catalog out of date.
+    """
+    return [line for line in path.read_text("utf-8").splitlines() if not line.startswith(('"PO-Revision-Date:', "#: "))]
 
 
 def catalog_problems(locales_dir: Path) -> list[str]:

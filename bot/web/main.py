@@ -24,9 +24,9 @@ def refuse_nul_characters() -> None:
     """
     if "\x00" in request.path:
         abort(404)
-    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
-        if any("\x00" in key or "\x00" in value for key, value in request.form.items(multi=True)):
-            abort(400)
+    is_form = request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data")
+    if is_form and any("\x00" in key or "\x00" in value for key, value in request.form.items(multi=True)):
+        abort(400)
 
 
 @bp.after_app_request
