@@ -60,6 +60,23 @@ class FlowCode:
         """Start empty; the decorators below fill it when its module is imported."""
         self.conditions: dict[str, Condition] = {}
         self.documents: dict[str, DocumentBuilder] = {}
+        # How answers of an earlier version of the same flow become this version's, by that version.
+        self.migrations: dict[int, AnswerMigration] = {}
+
+    def migration(self, *, from_version: int) -> Callable[[AnswerMigration], AnswerMigration]:
+        """Register how the answers of `from_version` carry over to this version (a re-assessment).
+
+        The function takes the earlier version's effective answers and returns this
+        version's answers: the ones that keep their meaning, nothing for the rest.
+        """
+
+        def register(func: AnswerMigration) -> AnswerMigration:
+            if from_version in self.migrations:
+                raise ValueError(f"a migration from version {from_version} is registered twice")
+            self.migrations[from_version] = func
+            return func
+
+        return register
 
     def condition(
         self, name: str, *, reads: tuple[str, ...], values: ValueReads | None = None
@@ -82,6 +99,9 @@ class FlowCode:
             raise ValueError(f"document {document_id!r} is registered twice")
         self.documents[document_id] = DocumentBuilder(document_id, item, build, reads, dict(values or {}))
 
+
+# A migration of answers from an earlier version of a flow (see FlowCode.migration).
+AnswerMigration = Callable[[Mapping[str, Any]], dict[str, Any]]
 
 # What a loader is given: the code of each flow version by (flow id, version).
 # A flow version without an entry has no Python code (it branches with predicates only).

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, NamedTuple
 
-from .conditions import Condition, DocumentBuilder
+from .conditions import AnswerMigration, Condition, DocumentBuilder
 from .vocabulary import ItemStatus, StepKind
 
 DONE = "done"
@@ -188,6 +188,8 @@ class Flow:
     branch_steps: tuple[str, ...] = ()
     conditions: dict[str, Condition] = field(repr=False, compare=False, default_factory=dict)
     documents: tuple[DocumentBuilder, ...] = field(repr=False, compare=False, default=())
+    # How the answers of an earlier version carry over to this one, by that version (re-assessment).
+    migrations: dict[int, AnswerMigration] = field(repr=False, compare=False, default_factory=dict)
 
     @property
     def key(self) -> tuple[str, int]:

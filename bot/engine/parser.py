@@ -490,6 +490,7 @@ def parse_flow(raw: Any, *, source: str = "<flow>", digest: str = "", code: Code
         branch_steps=tuple(s.id for s in steps if s.id in branch_reads),
         conditions=dict(flow_code.conditions),
         documents=tuple(flow_code.documents.values()),
+        migrations=dict(flow_code.migrations),
     )
 
 

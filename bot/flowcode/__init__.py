@@ -11,8 +11,9 @@ it, and add `("whatsapp_gdpr", 2)` below.
 from __future__ import annotations
 
 from ..engine import CodeRegistry
-from . import whatsapp_gdpr_v1
+from . import whatsapp_gdpr_v1, whatsapp_gdpr_v2
 
 FLOW_CODE: CodeRegistry = {
     ("whatsapp_gdpr", 1): whatsapp_gdpr_v1.CODE,
+    ("whatsapp_gdpr", 2): whatsapp_gdpr_v2.CODE,
 }

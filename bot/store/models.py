@@ -163,6 +163,8 @@ class Assessment(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     completed_at: Mapped[datetime | None] = mapped_column()
     completed_answers: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # A re-assessment: the assessment whose answers were migrated into this one (on a newer flow version).
+    reassessment_of: Mapped[int | None] = mapped_column(ForeignKey("assessment.id", ondelete="SET NULL", name="fk_assessment_reassessment_of"))
 
     organisation: Mapped[Organisation] = relationship()
 
@@ -204,6 +206,9 @@ class AnswerRevision(Base):
     value: Mapped[Any] = mapped_column(JSON, nullable=True)
     surface: Mapped[str] = mapped_column("channel", String(16))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # A migrated answer (re-assessment): the assessment and flow version it was carried over from.
+    migrated_from: Mapped[int | None] = mapped_column(Integer)
+    migrated_from_version: Mapped[int | None] = mapped_column(Integer)
 
     __table_args__ = (UniqueConstraint("assessment_id", "seq", name="uq_answer_revision_seq"),)
 
@@ -218,3 +223,42 @@ class AnswerRevision(Base):
             "channel": self.surface,  # the public name of the surface
             "created_at": self.created_at.isoformat(),
         }
+
+
+# The organisation profile's fields and their length limits (the documents of flow version 2 use them).
+PROFILE_FIELDS: dict[str, int] = {
+    "representative": 200,
+    "register_court": 200,
+    "register_number": 100,
+    "vat_id": 20,
+    "business_id": 30,
+    "phone": 40,
+    "dpo_contact": 300,
+    "chamber": 300,
+    "professional_title": 200,
+    "professional_rules_url": 500,
+}
+
+
+class OrganisationProfile(Base):
+    """What the documents need beyond the answers: who represents the organisation, its register, and for
+    professional secrecy its chamber, title and rules. Every field is optional; a missing one stays a visible placeholder."""
+
+    __tablename__ = "organisation_profile"
+
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id", ondelete="CASCADE"), primary_key=True)
+    representative: Mapped[str | None] = mapped_column(String(PROFILE_FIELDS["representative"]))
+    register_court: Mapped[str | None] = mapped_column(String(PROFILE_FIELDS["register_court"]))
+    register_number: Mapped[str | None] = mapped_column(String(PROFILE_FIELDS["register_number"]))
+    vat_id: Mapped[str | None] = mapped_column(String(PROFILE_FIELDS["vat_id"]))
+    business_id: Mapped[str | None] = mapped_column(String(PROFILE_FIELDS["business_id"]))
+    phone: Mapped[str | None] = mapped_column(String(PROFILE_FIELDS["phone"]))
+    dpo_contact: Mapped[str | None] = mapped_column(String(PROFILE_FIELDS["dpo_contact"]))
+    chamber: Mapped[str | None] = mapped_column(String(PROFILE_FIELDS["chamber"]))
+    professional_title: Mapped[str | None] = mapped_column(String(PROFILE_FIELDS["professional_title"]))
+    professional_rules_url: Mapped[str | None] = mapped_column(String(PROFILE_FIELDS["professional_rules_url"]))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    def as_dict(self) -> dict[str, str | None]:
+        """The profile's fields (None where not filled in)."""
+        return {name: getattr(self, name) for name in PROFILE_FIELDS}
