@@ -7,12 +7,13 @@ import sys
 from urllib.parse import urlsplit
 
 import click
+from flask import current_app
 from flask.cli import with_appcontext
 
 from ..i18n import SUPPORTED_LOCALES
 from ..store import db, managers
 from ..store.models import ROLES
-from ..store.organisations import OrganisationError, create_organisation, organisation_by_slug
+from ..store.organisations import OrganisationError, create_organisation, flow_label, organisation_by_slug, parse_flow_ref, pin_flow
 from .common import bad_input, organisation_or_exit
 
 DEMO_SLUG = "demo"
@@ -94,6 +95,25 @@ def allow_origins(slug: str, origins: tuple[str, ...]) -> None:
     click.echo(f"{slug}: widget allowed on {organisation.allowed_origins or 'any web site'}")
 
 
+@click.command("pin-flow")
+@click.argument("slug")
+@click.argument("flow")
+@with_appcontext
+def pin_flow_command(slug: str, flow: str) -> None:
+    """Pin SLUG's new assessments to a flow version (FLOW: ID@VERSION, e.g. whatsapp_gdpr@1), or `latest` to unpin.
+
+    Assessments already started finish on the version they started with.
+    """
+    try:
+        choice = parse_flow_ref(flow, current_app.extensions["engines"].engines)
+    except OrganisationError as exc:
+        bad_input(str(exc))
+    organisation = organisation_or_exit(slug)
+    pin_flow(db.session(), organisation, choice)
+    pinned = organisation.flow_version is not None
+    click.echo(f"{slug}: new assessments use {flow_label(organisation)}{'' if pinned else ' (its latest version)'}")
+
+
 @click.command("demo")
 @with_appcontext
 def demo() -> None:
@@ -117,4 +137,4 @@ def demo() -> None:
     click.echo("Chat widget on a demo page: /demo")
 
 
-COMMANDS = (create_org, create_manager, add_member, rotate_token, allow_origins, demo)
+COMMANDS = (create_org, create_manager, add_member, rotate_token, allow_origins, pin_flow_command, demo)

@@ -12,11 +12,12 @@ import click
 from babel.messages.pofile import read_po
 
 from ..config import FLOWS_DIR
-from ..engine import EngineRegistry, FlowError, Msg, TurnError, load_flows
+from ..engine import EngineRegistry, FlowEngine, FlowError, Msg, TurnError, load_flows
 from ..engine.lint import lint, mermaid, schema_problems
 from ..flowcode import FLOW_CODE
 from ..i18n import LOCALES_DIR, SUPPORTED_LOCALES, CatalogMissingError, catalog
-from .common import EXIT_BAD_INPUT, bad_input
+from ..store.organisations import UnknownFlowError, parse_flow_ref
+from .common import bad_input
 
 
 @click.group("flows")
@@ -30,6 +31,33 @@ def _load(flows_dir: str, on_file: Callable[[Path, Any], None] | None = None) ->
     except FlowError as exc:
         click.echo(f"Error: {exc}", err=True)
         sys.exit(1)
+
+
+def _select(registry: EngineRegistry, reference: str | None) -> list[FlowEngine]:
+    """The engines a reference names: ID@VERSION one version, ID every version of it, none every version loaded.
+
+    An unknown flow or version exits with status 2, naming what exists.
+    """
+    if reference is None:
+        return [registry.engines[key] for key in sorted(registry.engines)]
+    try:
+        choice = parse_flow_ref(reference, registry.engines)
+    except UnknownFlowError as exc:
+        bad_input(str(exc))
+    if choice.flow_id is None:  # `latest`: the newest version of each flow
+        return registry.latest()
+    if choice.version is not None:
+        return [registry.get(choice.flow_id, choice.version)]
+    return [registry.engines[key] for key in sorted(registry.engines) if key[0] == choice.flow_id]
+
+
+def _one(registry: EngineRegistry, reference: str | None, default: str) -> FlowEngine:
+    """The one engine a reference names (ID: its latest version); exits with status 2 when it names none."""
+    try:
+        choice = parse_flow_ref(reference or default, registry.engines)
+    except UnknownFlowError as exc:
+        bad_input(str(exc))
+    return registry.get(choice.flow_id or default, choice.version)
 
 
 def _po_translations(locales_dir: Path) -> dict[str, dict[tuple[str | None, str], bool]]:
@@ -48,10 +76,11 @@ def _po_translations(locales_dir: Path) -> dict[str, dict[tuple[str | None, str]
 
 
 @flows_group.command("check")
+@click.argument("flow", required=False)
 @click.option("--flows-dir", default=str(FLOWS_DIR), show_default=True, type=click.Path(file_okay=False))
 @click.option("--locales-dir", default=str(LOCALES_DIR), show_default=True, type=click.Path(file_okay=False))
-def flows_check(flows_dir: str, locales_dir: str) -> None:
-    """Lint every flow: the JSON Schema, structure, unreachable steps, dead ends, translations."""
+def flows_check(flow: str | None, flows_dir: str, locales_dir: str) -> None:
+    """Lint every flow version (or FLOW: ID, ID@VERSION): the JSON Schema, structure, unreachable steps, dead ends, translations."""
     # The schema describes the flow language of this code, so it comes with the code, not with --flows-dir.
     schema = json.loads((Path(FLOWS_DIR) / "schema.json").read_text("utf-8"))
     schema_found: dict[str, list[str]] = {}
@@ -62,12 +91,12 @@ def flows_check(flows_dir: str, locales_dir: str) -> None:
         return translations[locale].get((msg.context, msg.source), False)
 
     problems: list[str] = []
-    for engine in registry.engines.values():
+    for engine in _select(registry, flow):
         found = schema_found.get(engine.flow.source, []) + lint(engine, translated, SUPPORTED_LOCALES)
         problems += found
         status = "ok" if not found else f"{len(found)} problem(s)"
-        flow = engine.flow
-        click.echo(f"{flow.source}: {flow.id} v{flow.version}: {len(flow.steps)} steps, {len(flow.checklist)} items: {status}")
+        checked = engine.flow
+        click.echo(f"{checked.source}: {checked.id} v{checked.version}: {len(checked.steps)} steps, {len(checked.checklist)} items: {status}")
     for problem in problems:
         click.echo(problem, err=True)
     sys.exit(1 if problems else 0)
@@ -77,23 +106,18 @@ def flows_check(flows_dir: str, locales_dir: str) -> None:
 @click.argument("flow", required=False)
 @click.option("--flows-dir", default=str(FLOWS_DIR), show_default=True, type=click.Path(file_okay=False))
 def flows_diagram(flow: str | None, flows_dir: str) -> None:
-    """Print a flow (default: the first) as a Mermaid stateDiagram-v2."""
+    """Print a flow version as a Mermaid stateDiagram-v2 (FLOW: ID@VERSION, or ID for its latest; default: the first flow)."""
     registry = _load(flows_dir)
-    ids = sorted({fid for fid, _ in registry.engines})
-    flow_id = flow or ids[0]
-    if flow_id not in ids:
-        click.echo(f"Error: unknown flow {flow_id!r} (known: {', '.join(ids)})", err=True)
-        sys.exit(EXIT_BAD_INPUT)
-    click.echo(mermaid(registry.get(flow_id)))
+    click.echo(mermaid(_one(registry, flow, sorted({fid for fid, _ in registry.engines})[0])))
 
 
 @click.command("evaluate")
 @click.argument("answers_file", type=click.File("rb"))
 @click.option("--format", "fmt", type=click.Choice(["json", "md"]), default="json", show_default=True)
 @click.option("--lang", type=click.Choice(SUPPORTED_LOCALES), default="de", show_default=True)
-@click.option("--flow", "flow_id", default="whatsapp_gdpr", show_default=True)
+@click.option("--flow", "flow_ref", default="whatsapp_gdpr", show_default=True, help="ID@VERSION (e.g. whatsapp_gdpr@1), or ID for its latest version.")
 @click.option("--flows-dir", default=str(FLOWS_DIR), show_default=True, type=click.Path(file_okay=False))
-def evaluate(answers_file: IO[bytes], fmt: str, lang: str, flow_id: str, flows_dir: str) -> None:
+def evaluate(answers_file: IO[bytes], fmt: str, lang: str, flow_ref: str, flows_dir: str) -> None:
     """Print the recommendation and checklist for ANSWERS_FILE ({"step": value, ...}), offline.
 
     Use - to read the answers from standard input. An unknown step or an invalid
@@ -105,16 +129,13 @@ def evaluate(answers_file: IO[bytes], fmt: str, lang: str, flow_id: str, flows_d
     from ..exporters import markdown as markdown_export
 
     registry = _load(flows_dir)
-    try:
-        engine = registry.get(flow_id)
-    except KeyError:
-        bad_input(f"unknown flow {flow_id!r}")
+    engine = _one(registry, flow_ref, "whatsapp_gdpr")
     try:
         raw = json.loads(answers_file.read().decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         bad_input(f"{answers_file.name}: not valid JSON ({exc})")
     if not isinstance(raw, dict):
-        bad_input(f"{answers_file.name}: expected a JSON object {{\"step\": value, ...}}, got {type(raw).__name__}")
+        bad_input(f'{answers_file.name}: expected a JSON object {{"step": value, ...}}, got {type(raw).__name__}')
     answers: dict[str, Any] = {}
     for step_id, value in raw.items():
         step = engine.flow.step_by_id.get(step_id)

@@ -1,8 +1,10 @@
-"""Organisations: the slug rule, creation and lookup, shared by the command line and the manager area."""
+"""Organisations: the slug rule, creation, lookup and the flow version they use, shared by the command line and the manager area."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -61,3 +63,72 @@ def create_organisation(session: Session, slug: str, name: str, locale: str = "d
     session.add(organisation)
     session.commit()
     return organisation
+
+
+# -- the flow an organisation's new assessments use ---------------------------------------
+
+LATEST = "latest"
+FLOW_REF_RULE = "ID@VERSION (e.g. whatsapp_gdpr@1), ID for its latest version, or latest"
+
+
+class UnknownFlowError(OrganisationError):
+    """A flow reference names no loaded flow or version; the message names what exists."""
+
+
+@dataclass(frozen=True)
+class FlowChoice:
+    """A parsed flow reference: a flow id (None: the organisation's own) and a version (None: the latest)."""
+
+    flow_id: str | None
+    version: int | None
+
+    def __str__(self) -> str:
+        """The reference as written: ID@VERSION, ID or latest."""
+        if self.flow_id is None:
+            return LATEST
+        return self.flow_id if self.version is None else f"{self.flow_id}@{self.version}"
+
+
+def flow_refs(available: Iterable[tuple[str, int]]) -> list[str]:
+    """Every loaded flow version as ID@VERSION, sorted by flow and version."""
+    return [f"{flow_id}@{version}" for flow_id, version in sorted(available)]
+
+
+def parse_flow_ref(text: str, available: Iterable[tuple[str, int]]) -> FlowChoice:
+    """Read `ID@VERSION`, `ID` (its latest version) or `latest` against the loaded flow versions.
+
+    Raises UnknownFlowError with one line naming what exists: the flows, or the
+    versions of the named flow.
+    """
+    loaded = sorted(set(available))
+    reference = text.strip()
+    if reference == LATEST:
+        return FlowChoice(None, None)
+    flow_id, at, raw_version = reference.partition("@")
+    if not flow_id or (at and not raw_version.isdigit()):
+        raise UnknownFlowError(f"{text!r} is not a flow reference: use {FLOW_REF_RULE} (loaded: {', '.join(flow_refs(loaded))})")
+    versions = [v for fid, v in loaded if fid == flow_id]
+    if not versions:
+        raise UnknownFlowError(f"unknown flow {flow_id!r} (loaded: {', '.join(flow_refs(loaded))})")
+    if not at:
+        return FlowChoice(flow_id, None)
+    version = int(raw_version)
+    if version not in versions:
+        raise UnknownFlowError(f"flow {flow_id!r} has no version {version} (versions: {', '.join(map(str, versions))})")
+    return FlowChoice(flow_id, version)
+
+
+def pin_flow(session: Session, organisation: Organisation, choice: FlowChoice) -> None:
+    """Pin the organisation's new assessments to a flow version, or unpin (version None: always the latest).
+
+    Assessments already started keep their own version; only new ones follow the pin.
+    """
+    if choice.flow_id is not None:
+        organisation.flow_id = choice.flow_id
+    organisation.flow_version = choice.version
+    session.commit()
+
+
+def flow_label(organisation: Organisation) -> str:
+    """The organisation's flow as a reference: ID@VERSION when pinned, else ID (its latest version)."""
+    return str(FlowChoice(organisation.flow_id, organisation.flow_version))

@@ -1,8 +1,8 @@
-"""Administration (admins only): create organisations and managers with the same rules as the command line."""
+"""Administration (admins only): create organisations and managers, and pin their flow version, with the same rules as the command line."""
 
 from __future__ import annotations
 
-from flask import abort, render_template, request
+from flask import abort, current_app, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 from flask_login import login_required
@@ -11,7 +11,7 @@ from ...i18n import N_, SUPPORTED_LOCALES
 from ...store import managers
 from ...store import organisations as organisation_store
 from ...store.db import session
-from ...store.models import ROLES
+from ...store.models import ROLES, Organisation
 from . import bp, me, page_locale
 
 # The store's refusals (one line of English each, as the command line prints them), in the page's language.
@@ -29,6 +29,8 @@ MANAGER_ERRORS: dict[type[managers.ManagerError], str] = {
     managers.PasswordTooShortError: N_("The password must have at least 10 characters (or leave it empty for API access only)."),
     managers.ManagerExistsError: N_("A manager with this e-mail address exists already."),
 }
+UNKNOWN_FLOW = N_("Please choose one of the offered flow versions.")
+NO_ORGANISATION = N_("Please choose one of the listed organisations.")
 
 
 @bp.route("/admin", methods=["GET", "POST"])
@@ -58,9 +60,37 @@ def admin() -> ResponseReturnValue:
             errors.append(gettext(MANAGER_ERRORS[type(exc)]))
         else:
             created = {"kind": "manager", "name": manager.email, "secret": token}
+    elif request.method == "POST" and form.get("create") == "pin":
+        pinned = _pin(form.get("org", ""), form.get("flow", ""), errors)
+        if pinned is not None:
+            created = {"kind": "pin", "name": pinned.name, "secret": organisation_store.flow_label(pinned)}
     status = 422 if errors else 200
     organisations = managers.visible_organisations(session(), me())
+    flow_choices = organisation_store.flow_refs(current_app.extensions["engines"].engines)
     page = render_template(
-        "manage/admin.html", created=created, errors=errors, organisations=organisations, roles=ROLES, locales=SUPPORTED_LOCALES, locale=page_locale()
+        "manage/admin.html",
+        created=created,
+        errors=errors,
+        organisations=organisations,
+        roles=ROLES,
+        locales=SUPPORTED_LOCALES,
+        flow_choices=flow_choices,
+        latest=organisation_store.LATEST,
+        locale=page_locale(),
     )
     return page, status
+
+
+def _pin(slug: str, reference: str, errors: list[str]) -> Organisation | None:
+    """Pin (or with `latest` unpin) an organisation's flow version; a refusal is added to `errors` and changes nothing."""
+    organisation = managers.visible_organisation(session(), me(), slug) if len(slug) <= 64 else None
+    if organisation is None:
+        errors.append(gettext(NO_ORGANISATION))
+        return None
+    try:
+        choice = organisation_store.parse_flow_ref(reference, current_app.extensions["engines"].engines)
+    except organisation_store.UnknownFlowError:
+        errors.append(gettext(UNKNOWN_FLOW))
+        return None
+    organisation_store.pin_flow(session(), organisation, choice)
+    return organisation
