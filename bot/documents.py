@@ -11,6 +11,7 @@ whoever shows the text escapes it for its medium.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +20,8 @@ from babel.support import Translations
 from .i18n import N_
 
 DOCUMENT_IDS = ("first_contact_message", "imprint_snippet", "ropa_entry")
+# The organisation profile's fields (bot/store/profiles.py), None where not filled in.
+Profile = Mapping[str, str | None]
 
 TITLES = {
     "first_contact_message": N_("First-contact message for WhatsApp"),
@@ -99,8 +102,13 @@ def _uses_bsp(answers: dict[str, Any]) -> bool:
     return _platform(answers) and answers.get("provider") == "bsp"
 
 
-def first_contact_message(answers: dict[str, Any], tr: Translations) -> Document:
-    """The Art. 13 first layer for the first reply on WhatsApp (WA-10)."""
+def missing_details(count: int, tr: Translations) -> str:
+    """How many details a document still lacks, as a sentence ("1 detail missing", "3 details missing")."""
+    return tr.ngettext("%(num)d detail missing", "%(num)d details missing", count) % {"num": count}
+
+
+def first_contact_message(answers: dict[str, Any], tr: Translations, profile: Profile | None = None) -> Document:
+    """The Art. 13 first layer for the first reply on WhatsApp (WA-10); version 1's text (the profile is not used)."""
     f = _Filler(answers, tr)
     company, address = f.text("company_name", "company"), f.text("company_address", "address")
     parts = [f.say(N_("Hello, and thank you for your message! This chat is run by %(company)s, %(address)s."), company=company, address=address)]
@@ -128,8 +136,8 @@ def first_contact_message(answers: dict[str, Any], tr: Translations) -> Document
     return Document("first_contact_message", ITEMS["first_contact_message"], f.say(TITLES["first_contact_message"]), "\n\n".join(parts), f.missing)
 
 
-def imprint_snippet(answers: dict[str, Any], tr: Translations) -> Document:
-    """The imprint for the business profile's description (WA-12, § 5 DDG)."""
+def imprint_snippet(answers: dict[str, Any], tr: Translations, profile: Profile | None = None) -> Document:
+    """The imprint for the business profile's description (WA-12, § 5 DDG); version 1's text (the profile is not used)."""
     f = _Filler(answers, tr)
     lines = [
         f.say(N_("Imprint")),
@@ -145,8 +153,8 @@ def imprint_snippet(answers: dict[str, Any], tr: Translations) -> Document:
     return Document("imprint_snippet", ITEMS["imprint_snippet"], f.say(TITLES["imprint_snippet"]), "\n".join(lines), f.missing)
 
 
-def ropa_entry(answers: dict[str, Any], tr: Translations) -> Document:
-    """The record-of-processing entry for customer communication via WhatsApp (WA-14, Art. 30 GDPR)."""
+def ropa_entry(answers: dict[str, Any], tr: Translations, profile: Profile | None = None) -> Document:
+    """The record-of-processing entry for customer communication via WhatsApp (WA-14, Art. 30 GDPR); version 1's text."""
     f = _Filler(answers, tr)
     channel = answers.get("channel")
     integrations = [i for i in (answers.get("integrations") or []) if i in INTEGRATIONS]
@@ -188,5 +196,5 @@ def ropa_entry(answers: dict[str, Any], tr: Translations) -> Document:
 
 
 def generate(answers: dict[str, Any], tr: Translations) -> list[Document]:
-    """All three documents for these (effective) answers."""
+    """All three documents of flow version 1 for these (effective) answers."""
     return [first_contact_message(answers, tr), imprint_snippet(answers, tr), ropa_entry(answers, tr)]

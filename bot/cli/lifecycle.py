@@ -12,7 +12,8 @@ from flask.cli import with_appcontext
 from sqlalchemy import delete, select
 
 from ..store import db
-from ..store.models import AnswerRevision, Assessment, utcnow
+from ..store.models import AnswerRevision, Assessment, OrganisationProfile, utcnow
+from ..store.profiles import profile_of
 from .common import organisation_or_exit, safe_url
 
 
@@ -57,7 +58,7 @@ def purge(older_than: str | None, dry_run: bool) -> None:
 @click.option("--output", "-o", type=click.File("w", encoding="utf-8"), default="-", show_default=True, help="File to write (- for stdout).")
 @with_appcontext
 def export_org(slug: str, output: IO[str]) -> None:
-    """Write all data of one organisation as JSON: assessments, answers, revisions and who may see it."""
+    """Write all data of one organisation as JSON: its profile, assessments, answers, revisions and who may see it."""
     organisation = organisation_or_exit(slug)
     session = db.session()
     assessments = session.scalars(select(Assessment).where(Assessment.organisation_id == organisation.id).order_by(Assessment.id)).all()
@@ -74,6 +75,7 @@ def export_org(slug: str, output: IO[str]) -> None:
             "created_at": organisation.created_at.isoformat(),
             "allowed_origins": organisation.allowed_origins.split(),
         },
+        "profile": profile.as_dict() if (profile := profile_of(session, organisation)) is not None else None,
         "managers": [{"email": m.manager.email, "role": m.manager.role} for m in organisation.memberships],
         "assessments": [
             {**a.summary(), "answers": a.answers, "completed_answers": a.completed_answers, "revisions": by_assessment.get(a.id, [])} for a in assessments
@@ -87,7 +89,7 @@ def export_org(slug: str, output: IO[str]) -> None:
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @with_appcontext
 def delete_org(slug: str, yes: bool) -> None:
-    """Delete an organisation with all its assessments, answers and memberships (managers stay)."""
+    """Delete an organisation with its profile and all its assessments, answers and memberships (managers stay)."""
     organisation = organisation_or_exit(slug)
     if not yes:
         click.confirm(f"Delete {organisation.name!r} ({slug}) and all its assessments for good?", abort=True)
@@ -95,6 +97,7 @@ def delete_org(slug: str, yes: bool) -> None:
     ids = select(Assessment.id).where(Assessment.organisation_id == organisation.id)
     session.execute(delete(AnswerRevision).where(AnswerRevision.assessment_id.in_(ids)))
     session.execute(delete(Assessment).where(Assessment.organisation_id == organisation.id))
+    session.execute(delete(OrganisationProfile).where(OrganisationProfile.organisation_id == organisation.id))
     session.delete(organisation)
     session.commit()
     click.echo(f"Deleted {slug}.")

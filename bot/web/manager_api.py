@@ -14,13 +14,15 @@ from flask_babel import gettext
 from ..exporters import FORMAT_RULE, Report
 from ..i18n import N_
 from ..store import assessments as store
+from ..store import profiles
 from ..store.db import session
 from ..store.managers import manager_by_token, visible_organisation, visible_organisations
 from ..store.models import Assessment, Manager, Organisation
 from ..turns import FlowUnavailableError, is_plausible_key
+from . import api as chat_api
 from . import turn_service
 from .errors import HTTP_MESSAGES, ApiError, query_locale
-from .reports import checklist_report, documents_data, export_response, org_ref
+from .reports import assessment_documents, checklist_report, documents_data, export_response, org_ref
 
 bp = Blueprint("manager_api", __name__, url_prefix="/api/v1/orgs")
 
@@ -93,8 +95,42 @@ def checklist_export(slug: str, fmt: str):
 @bp.get("/<slug>/documents")
 def documents(slug: str):
     """The first-contact message, imprint snippet and record-of-processing entry, filled from the latest completed assessment."""
-    _org, assessment, report = _latest_report(slug)
-    return jsonify(documents_data(report, assessment.completed_answers or {}))
+    organisation, assessment, report = _latest_report(slug)
+    return jsonify(documents_data(report, assessment_documents(organisation, assessment, report.tr)))
+
+
+INVALID_PROFILE = N_("Please check these fields: %(fields)s")
+
+
+def _profile_body(organisation: Organisation) -> dict[str, object]:
+    """The organisation and its profile (every field; null where not filled in)."""
+    profile = profiles.profile_of(session(), organisation)
+    return {
+        "org": org_ref(organisation),
+        "profile": profile.as_dict() if profile is not None else profiles.empty_profile(),
+        "updated_at": profile.updated_at.isoformat() if profile is not None else None,
+    }
+
+
+@bp.get("/<slug>/profile")
+def get_profile(slug: str):
+    """The organisation profile the documents use (representative, register, VAT ID, phone, DPO, professional details)."""
+    return jsonify(_profile_body(_organisation(slug)))
+
+
+@bp.patch("/<slug>/profile")
+def patch_profile(slug: str):
+    """Change any subset of the profile's fields (`null` or "" clears one); 422 names every wrong field, and nothing is stored."""
+    organisation = _organisation(slug)
+    changes = chat_api.read_json()
+    try:
+        profiles.update_profile(session(), organisation, changes)
+    except profiles.ProfileError as exc:
+        session().rollback()
+        problems = [{"field": p.field, "code": p.code, "message": p.message(gettext)} for p in exc.problems]
+        summary = "; ".join(f"{p['field']}: {p['message']}" for p in problems)
+        raise ApiError(422, "invalid_profile", gettext(INVALID_PROFILE) % {"fields": summary}, {"fields": problems}) from exc
+    return jsonify(_profile_body(organisation))
 
 
 @bp.get("/<slug>/history")

@@ -13,11 +13,13 @@ from urllib.parse import quote
 
 from flask import Response, current_app
 
-from ..documents import generate as generate_documents
+from ..documents import Document
 from ..engine.vocabulary import ExportFormat
 from ..exporters import Report, build_report, formats
 from ..i18n import catalog
+from ..store.db import session
 from ..store.models import Assessment, Organisation, utcnow
+from ..store.profiles import profile_fields
 from . import turn_service
 
 
@@ -75,11 +77,23 @@ def attachment(filename: str) -> str:
     return value
 
 
-def documents_data(report: Report, answers: dict[str, Any]) -> dict[str, Any]:
-    """The generated documents for a completed assessment's answers, in the report's language."""
+def assessment_documents(organisation: Organisation, assessment: Assessment, tr: Any) -> list[Document]:
+    """The ready-to-paste documents of a completed assessment, in `tr`'s language (raises FlowUnavailableError).
+
+    Built by the document builders of the assessment's own flow version (a version-1
+    assessment keeps version 1's texts), with the organisation's profile as it is now.
+    """
+    engine = turn_service().engine_for(assessment)
+    profile = profile_fields(session(), organisation)
+    answers = assessment.completed_answers or {}
+    return [builder.build(answers, tr, profile=profile) for builder in engine.flow.documents]
+
+
+def documents_data(report: Report, documents: list[Document]) -> dict[str, Any]:
+    """The documents endpoint's body: the report's organisation, assessment and language, and the documents."""
     return {
         "org": report.data["org"],
         "assessment": report.data["assessment"],
         "locale": report.locale,
-        "documents": [d.as_dict() for d in generate_documents(answers, report.tr)],
+        "documents": [d.as_dict() for d in documents],
     }

@@ -52,6 +52,6 @@ def visible_organisation_or_404(slug: str) -> Organisation:
 
 
 # The views register themselves on `bp` when imported (the microblog layout); they need `bp` first.
-from . import admin, auth, organisations  # noqa: E402
+from . import admin, auth, organisations, profile  # noqa: E402
 
-__all__ = ["admin", "auth", "bp", "init_app", "login_manager", "organisations"]
+__all__ = ["admin", "auth", "bp", "init_app", "login_manager", "organisations", "profile"]

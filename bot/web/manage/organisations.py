@@ -9,8 +9,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import get_translations, gettext
 from flask_login import login_required
 
-from ...documents import DOCUMENT_IDS
-from ...documents import generate as generate_documents
+from ...documents import DOCUMENT_IDS, missing_details
 from ...exporters import FORMAT_NAMES, STATUS_ORDER
 from ...exporters import csv as csv_export
 from ...exporters.markdown import escape as markdown_escape
@@ -22,7 +21,7 @@ from ...store.db import session
 from ...store.models import Assessment, Organisation, utcnow
 from ...turns import FlowUnavailableError
 from .. import turn_service
-from ..reports import attachment, checklist_report, export_response
+from ..reports import assessment_documents, attachment, checklist_report, export_response
 from . import bp, me, page_locale, visible_organisation_or_404
 
 
@@ -150,8 +149,10 @@ def documents(slug: str) -> ResponseReturnValue:
     """The ready-to-paste texts with copy buttons and downloads."""
     org = visible_organisation_or_404(slug)
     latest = store.latest_completed(session(), org)
-    texts = generate_documents(latest.completed_answers or {}, get_translations()) if latest is not None else []
-    return render_template("manage/documents.html", org=org, documents=texts, latest=latest, locale=page_locale())
+    tr = get_translations()
+    texts = assessment_documents(org, latest, tr) if latest is not None else []  # FlowUnavailableError: the 409 page
+    missing = {d.id: missing_details(d.placeholders, tr) for d in texts}
+    return render_template("manage/documents.html", org=org, documents=texts, missing=missing, latest=latest, locale=page_locale())
 
 
 @bp.get("/orgs/<slug>/documents/<any(first_contact_message, imprint_snippet, ropa_entry):document_id>.<any(txt, md):ext>")
@@ -162,7 +163,9 @@ def document_download(slug: str, document_id: str, ext: str) -> Response:
     latest = store.latest_completed(session(), org)
     if latest is None or document_id not in DOCUMENT_IDS:
         abort(404)
-    document = next(d for d in generate_documents(latest.completed_answers or {}, get_translations()) if d.id == document_id)
+    document = next((d for d in assessment_documents(org, latest, get_translations()) if d.id == document_id), None)
+    if document is None:
+        abort(404)  # a flow version without this document
     body = f"{document.title}\n\n{document.text}\n" if ext == "txt" else f"# {_md_escape(document.title)}\n\n{_md_escape(document.text)}\n"
     response = Response(body, mimetype="text/plain" if ext == "txt" else "text/markdown")
     response.headers["Content-Disposition"] = attachment(f"{org.slug}-{document_id}.{ext}")  # any stored slug, see docs/decisions.md
