@@ -9,6 +9,12 @@ a missing or null value (and a blank optional text) skips an optional step, a st
 step or a lost race is a conflict, and an assessment whose flow version is no longer
 loaded raises `FlowUnavailableError` (one error handler renders it).
 
+A re-assessment (`reassess`) starts an assessment on the organisation's current flow
+version with the answers of its checklist of record migrated; its answer and skip
+turns move on over the steps whose carried-over answers are still valid, and stop
+at the recommendation, so the respondent answers only what is new, sees the advice
+again and lands on the summary.
+
 It knows neither Flask nor HTTP: it takes a database session and the flow engines.
 """
 
@@ -21,6 +27,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from .engine import DONE, EngineRegistry, FlowEngine, Prompt, TurnError
+from .engine.values import validate_value
 from .engine.vocabulary import CONFLICT_CODES, Surface, TurnAction, TurnErrorCode
 from .store import assessments as store
 from .store.models import Assessment, Organisation
@@ -35,6 +42,21 @@ class FlowUnavailableError(LookupError):
         self.version = version
         self.locale = locale
         super().__init__(f"{flow_id} v{version}" if version is not None else flow_id)
+
+
+class NoMigrationError(LookupError):
+    """The answers of the source's flow version cannot be carried over to the target version (no migration registered)."""
+
+    def __init__(self, flow_id: str, source_version: int, target_version: int) -> None:
+        """Name the two versions."""
+        self.flow_id = flow_id
+        self.source_version = source_version
+        self.target_version = target_version
+        super().__init__(f"{flow_id}: no migration from version {source_version} to version {target_version}")
+
+
+# The kind of info step a re-assessment always shows again: the advice may be stricter on the new version.
+SHOWN_AGAIN = "recommendation"
 
 
 @dataclass(frozen=True)
@@ -87,6 +109,14 @@ class Conflict:
 TurnOutcome = Accepted | Refused | Conflict
 
 
+@dataclass(frozen=True)
+class Reassessment:
+    """A new re-assessment: its conversation and the steps that carry a migrated answer (in flow order)."""
+
+    conversation: Conversation
+    prefilled: list[str]
+
+
 @dataclass
 class _Model:
     """The detached state the engine works on, so a refused turn touches nothing."""
@@ -134,6 +164,54 @@ class TurnService:
         flow = engine.flow
         assessment = store.create(self.session, organisation, flow.id, flow.version, engine.initial_state, locale, surface)
         return Conversation(assessment, engine)
+
+    def reassess(self, organisation: Organisation, source: Assessment, locale: str, surface: Surface) -> Reassessment:
+        """Start a re-assessment of `source` (the checklist of record) on the organisation's flow version.
+
+        The source's completed answers are migrated to that version (unchanged on the
+        same version); the assessment starts at the first step of the path that has no
+        migrated answer or shows the recommendation. When nothing is left to ask, it
+        starts at the first step, whose answer is pre-selected: one confirmation and
+        the respondent is on the summary. Raises FlowUnavailableError, NoMigrationError.
+        """
+        engine = self.engine_for_organisation(organisation)
+        answers = self.migrated_answers(engine, source)
+        model = _Model(engine.initial_state, dict(answers))
+        _move_on_reassessing(engine, model)
+        state = engine.initial_state if model.state == DONE else model.state
+        assessment = store.create_reassessment(self.session, source, engine.flow.version, state, answers, locale, surface)
+        return Reassessment(Conversation(assessment, engine), list(answers))
+
+    @staticmethod
+    def migrated_answers(engine: FlowEngine, source: Assessment) -> dict[str, Any]:
+        """The source's completed answers as `engine`'s version reads them, in flow order.
+
+        Same version: as they are; an earlier version: through the migration the new
+        version registers (`flow.migrations[source version]`). Only valid answers of the
+        new version's steps are kept, and never the recommendation's: it is shown again.
+        """
+        flow = engine.flow
+        completed = dict(source.completed_answers or {})
+        if source.flow_id != flow.id:
+            raise NoMigrationError(source.flow_id, source.flow_version, flow.version)
+        if source.flow_version == flow.version:
+            carried = completed
+        else:
+            migrate = flow.migrations.get(source.flow_version)
+            if migrate is None:
+                raise NoMigrationError(flow.id, source.flow_version, flow.version)
+            carried = migrate(completed)
+        answers: dict[str, Any] = {}
+        for step in flow.steps:
+            if step.id not in carried or step.shows == SHOWN_AGAIN:
+                continue
+            try:
+                value = validate_value(step, carried[step.id])
+            except TurnError:
+                continue  # a value the new version does not offer: asked again
+            if value is not None:
+                answers[step.id] = value
+        return answers
 
     def switch_locale(self, conversation: Conversation, locale: str) -> None:
         """Change the conversation's language (not a turn: no version check, no revision)."""
@@ -213,8 +291,11 @@ class TurnService:
             recorded_value = model.answers.get(step)
         else:
             recorded_value = None
-        if fast_forward and action in (TurnAction.ANSWER, TurnAction.SKIP):
-            engine.fast_forward(model)
+        if action in (TurnAction.ANSWER, TurnAction.SKIP):
+            if assessment.reassessment_of is not None:
+                _move_on_reassessing(engine, model)  # a re-assessment asks only what is new
+            elif fast_forward:
+                engine.fast_forward(model)
         record = store.TurnRecord(
             state=model.state,
             answers=model.answers,
@@ -237,6 +318,20 @@ class TurnService:
         if error.code in CONFLICT_CODES:
             return Conflict(conversation, error, conversation.prompt())
         return Refused(conversation, error)
+
+
+def _move_on_reassessing(engine: FlowEngine, model: _Model) -> None:
+    """Move on over the following steps whose stored answers are still valid, as `FlowEngine.fast_forward` does,
+    but stop at the step that shows the recommendation: a re-assessment always shows the advice again
+    before the old channel answer is reused (and again whenever an answer before it changed)."""
+    while (step := engine.current_step(model)) is not None and step.shows != SHOWN_AGAIN:
+        stored = model.answers.get(step.id)
+        if stored is None:
+            return
+        try:
+            engine.answer(model, step.id, validate_value(step, stored))
+        except TurnError:
+            return  # no longer a valid answer (the options changed): ask it
 
 
 # Tokens, embed keys and slugs are short; anything longer (or with a NUL, which PostgreSQL refuses

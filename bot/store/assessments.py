@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from ..engine import DONE
+from ..engine.vocabulary import TurnAction
 from .models import AnswerRevision, Assessment, Organisation, utcnow
 
 
@@ -62,6 +63,48 @@ def create(session: Session, organisation: Organisation, flow_id: str, flow_vers
     )
     session.add(assessment)
     session.commit()
+    return assessment
+
+
+def create_reassessment(session: Session, source: Assessment, flow_version: int, state: str, answers: dict[str, Any], locale: str, surface: str) -> Assessment:
+    """Create and commit a re-assessment of `source` on `flow_version` with its migrated answers, in one transaction.
+
+    Each migrated answer is recorded as an `answer` revision that names the assessment
+    and flow version it was carried over from (`migrated_from`, `migrated_from_version`).
+    The revisions take seq 1..n and the assessment's version counter starts at n, so the
+    first turn (seq n + 1) follows them.
+    """
+    assessment = Assessment(
+        organisation_id=source.organisation_id,
+        flow_id=source.flow_id,
+        flow_version=flow_version,
+        state=state,
+        answers=answers,
+        locale=locale,
+        surface=surface,
+        reassessment_of=source.id,
+    )
+    session.add(assessment)
+    session.flush()
+    now = utcnow()
+    for seq, (step, value) in enumerate(answers.items(), start=1):
+        session.add(
+            AnswerRevision(
+                assessment_id=assessment.id,
+                seq=seq,
+                action=TurnAction.ANSWER,
+                step=step,
+                value=value,
+                surface=surface,
+                created_at=now,
+                migrated_from=source.id,
+                migrated_from_version=source.flow_version,
+            )
+        )
+    counter = max(1, len(answers))
+    session.execute(update(Assessment).where(Assessment.id == assessment.id).values(version=counter), execution_options={"synchronize_session": False})
+    session.commit()
+    set_committed_value(assessment, "version", counter)
     return assessment
 
 

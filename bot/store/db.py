@@ -58,9 +58,29 @@ def close_session(_exc: BaseException | None = None) -> None:
 
 
 def upgrade(app: Flask) -> None:
-    """Apply all Alembic migrations to the app's database (idempotent)."""
+    """Apply all Alembic migrations to the app's database (idempotent).
+
+    On SQLite, foreign keys are off while the migrations run: a batch migration copies a
+    table and drops the old one, and with foreign keys on, that DROP deletes every row
+    that refers to it through ON DELETE CASCADE (all answer revisions, when 0005 copied
+    `assessment`). The pragma only takes effect outside a transaction, so it is set
+    before the migrations' transaction begins; afterwards the keys are checked.
+    """
     config = AlembicConfig()
     config.set_main_option("script_location", str(MIGRATIONS))
-    with app.extensions["db_engine"].begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+    engine = app.extensions["db_engine"]
+    sqlite = engine.dialect.name == "sqlite"
+    with engine.connect() as connection:
+        if sqlite:
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()  # ends SQLAlchemy's autobegun transaction (sqlite3 itself began none for a PRAGMA)
+        try:
+            with connection.begin():
+                config.attributes["connection"] = connection
+                command.upgrade(config, "head")
+                if sqlite and connection.exec_driver_sql("PRAGMA foreign_key_check").first() is not None:
+                    raise RuntimeError("the migrations left rows whose foreign keys point nowhere; nothing was changed")
+        finally:
+            if sqlite:
+                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                connection.commit()

@@ -8,20 +8,24 @@ they are the respondents' capabilities.
 
 from __future__ import annotations
 
-from flask import Blueprint, g, jsonify, request
+from typing import Any
+
+from flask import Blueprint, current_app, g, jsonify, request, url_for
 from flask_babel import gettext
 
+from ..engine.vocabulary import Surface
 from ..exporters import FORMAT_RULE, Report
-from ..i18n import N_
+from ..i18n import N_, SUPPORTED_LOCALES, catalog, prompt_dict
 from ..store import assessments as store
 from ..store import profiles
 from ..store.db import session
 from ..store.managers import manager_by_token, visible_organisation, visible_organisations
-from ..store.models import Assessment, Manager, Organisation
-from ..turns import FlowUnavailableError, is_plausible_key
+from ..store.models import AnswerRevision, Assessment, Manager, Organisation
+from ..turns import FlowUnavailableError, NoMigrationError, is_plausible_key
 from . import api as chat_api
 from . import turn_service
-from .errors import HTTP_MESSAGES, ApiError, query_locale
+from .api import read_json
+from .errors import HTTP_MESSAGES, ApiError, locale_error, query_locale
 from .reports import assessment_documents, checklist_report, documents_data, export_response, org_ref
 
 bp = Blueprint("manager_api", __name__, url_prefix="/api/v1/orgs")
@@ -29,7 +33,8 @@ bp = Blueprint("manager_api", __name__, url_prefix="/api/v1/orgs")
 HISTORY_LIMIT = 200
 HISTORY_MAX = 1000
 NO_CHECKLIST = N_("No assessment of this organisation has been completed yet.")
-BAD_LIMIT = N_("\"limit\" must be a whole number from 1 to %(max)s.")
+NO_MIGRATION = N_("The answers of version %(source)s cannot be carried over to version %(target)s of the questionnaire.")
+BAD_LIMIT = N_('"limit" must be a whole number from 1 to %(max)s.')
 
 
 @bp.before_request
@@ -153,5 +158,43 @@ def history(slug: str):
     return jsonify(
         org=org_ref(organisation),
         assessments=[{**a.summary(), "progress": progress(a)} for a in assessments],
-        revisions=[r.as_dict() for r in revisions],
+        revisions=[revision_dict(r) for r in revisions],
     )
+
+
+def revision_dict(revision: AnswerRevision) -> dict[str, Any]:
+    """A revision as the history shows it: a migrated answer names the assessment and flow version it came from."""
+    return {**revision.as_dict(), "migrated_from": revision.migrated_from, "migrated_from_version": revision.migrated_from_version}
+
+
+@bp.post("/<slug>/reassessments")
+def reassess(slug: str):
+    """Start a re-assessment on the organisation's flow version from its checklist of record, with its answers migrated.
+
+    The token and the wizard URL are shown only in this response: hand the URL to the
+    respondent. Optional body `{"locale": "de"|"en"}` (default: the language of the
+    assessment it starts from).
+    """
+    data = read_json(optional=True)
+    raw_locale = data.get("locale")
+    organisation = _organisation(slug)
+    response_locale = query_locale()  # a wrong ?lang= is refused before anything is created
+    if raw_locale is not None and raw_locale not in SUPPORTED_LOCALES:
+        raise locale_error()
+    source = store.latest_completed(session(), organisation)
+    if source is None:
+        raise ApiError(404, "no_completed_assessment", gettext(NO_CHECKLIST))
+    try:
+        started = turn_service().reassess(organisation, source, raw_locale or source.locale, Surface.API)
+    except NoMigrationError as exc:
+        raise ApiError(409, "no_migration", gettext(NO_MIGRATION) % {"source": exc.source_version, "target": exc.target_version}) from exc
+    assessment, engine = started.conversation.assessment, started.conversation.engine
+    tr = catalog(response_locale or assessment.locale, current_app.config["LOCALES_DIR"])
+    body = {
+        "token": assessment.token,
+        "url": url_for("wizard.step", token=assessment.token, _external=True),
+        "prompt": prompt_dict(started.conversation.prompt(), tr),
+        "flow": {"id": engine.flow.id, "version": engine.flow.version},
+        "prefilled": started.prefilled,
+    }
+    return jsonify(body), 201, {"Location": url_for("api.get_assessment", token=assessment.token, _external=True)}

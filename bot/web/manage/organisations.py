@@ -10,6 +10,7 @@ from flask_babel import get_translations, gettext
 from flask_login import login_required
 
 from ...documents import DOCUMENT_IDS, missing_details
+from ...engine.vocabulary import Surface
 from ...exporters import FORMAT_NAMES, STATUS_ORDER
 from ...exporters import csv as csv_export
 from ...exporters.markdown import escape as markdown_escape
@@ -19,7 +20,7 @@ from ...store import assessments as store
 from ...store import managers
 from ...store.db import session
 from ...store.models import Assessment, Organisation, utcnow
-from ...turns import FlowUnavailableError
+from ...turns import FlowUnavailableError, NoMigrationError
 from .. import turn_service
 from ..reports import assessment_documents, attachment, checklist_report, export_response
 from . import bp, me, page_locale, visible_organisation_or_404
@@ -120,6 +121,29 @@ def organisation(slug: str) -> ResponseReturnValue:
         formats=FORMAT_NAMES,
         locale=page_locale(),
     )
+
+
+@bp.post("/orgs/<slug>/reassess")
+@login_required
+def reassess(slug: str) -> ResponseReturnValue:
+    """Start a re-assessment from the checklist of record and show its link once, to hand to the respondent."""
+    org = visible_organisation_or_404(slug)
+    source = store.latest_completed(session(), org)
+    if source is None:
+        abort(404)
+    try:
+        started = turn_service().reassess(org, source, source.locale, Surface.WIZARD)
+    except NoMigrationError:
+        abort(409)
+    assessment, engine = started.conversation.assessment, started.conversation.engine
+    page = render_template(
+        "manage/reassessment.html",
+        org=org,
+        link=url_for("wizard.step", token=assessment.token, _external=True),
+        version=engine.flow.version,
+        locale=page_locale(),
+    )
+    return page, 201, {"Cache-Control": "no-store"}
 
 
 def _widget_snippet(org: Organisation) -> str | None:
