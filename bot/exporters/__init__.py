@@ -18,6 +18,7 @@ from babel.support import Translations
 from ..engine import Checklist, Flow
 from ..engine.vocabulary import STATUS_ORDER, ExportFormat
 from ..i18n import N_, STATUS_LABELS, answer_rows, checklist_dict, recommendation_texts, text
+from ..review import outdated
 
 # Column headings shared by the tabular formats (CSV, XLSX, PDF).
 COLUMNS = {
@@ -33,6 +34,8 @@ COLUMNS = {
     "question": N_("Question"),
     "answer": N_("Answer"),
 }
+# The line in every export's header when the checklist was made with an older version of its questionnaire.
+OLDER_VERSION = N_("Made with version %(version)s of the questionnaire; version %(latest)s is current – please re-assess.")
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,14 @@ class Report:
     def label(self, key: str) -> str:
         """A localised column heading."""
         return self.tr.gettext(COLUMNS[key])
+
+    def version_notice(self) -> str | None:
+        """The localised line saying the checklist was made with an older questionnaire version (None when it is current)."""
+        assessment = self.data.get("assessment") or {}
+        version, latest = assessment.get("version"), assessment.get("latest_version")
+        if version is None or not outdated(version, latest):
+            return None
+        return self.tr.gettext(OLDER_VERSION) % {"version": version, "latest": latest}
 
     def items_by_status(self) -> list[dict[str, Any]]:
         """The items, critical first, then to do, done, not applicable (stable within a status)."""
@@ -101,4 +112,4 @@ def formats() -> dict[ExportFormat, ModuleType]:
 # The URL rule part that accepts exactly the export formats: `checklist.<FORMAT_RULE:fmt>`.
 FORMAT_RULE = "any(" + ", ".join(ExportFormat) + ")"
 FORMAT_NAMES = tuple(ExportFormat)
-__all__ = ["COLUMNS", "FORMAT_NAMES", "FORMAT_RULE", "STATUS_ORDER", "Report", "build_report", "formats"]
+__all__ = ["COLUMNS", "FORMAT_NAMES", "FORMAT_RULE", "OLDER_VERSION", "STATUS_ORDER", "Report", "build_report", "formats"]

@@ -1,4 +1,4 @@
-"""CSV export for German Excel: UTF-8 with BOM, `;`-separated, no formulas."""
+"""CSV export for German Excel: UTF-8 with BOM, `;`-separated, no formulas; an older questionnaire version is named above the table."""
 
 from __future__ import annotations
 
@@ -44,6 +44,13 @@ def render_many(reports: list[Report]) -> str:
     buffer = io.StringIO()
     buffer.write("\ufeff")  # the BOM makes Excel read UTF-8
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    # A checklist made with an older questionnaire version says so above the table (one line per organisation).
+    notices = [(report, notice) for report in reports if (notice := report.version_notice())]
+    for report, notice in notices:
+        org = report.data.get("org", {}).get("name", "")
+        writer.writerow([neutralise(f"{org}: {notice}" if len(reports) > 1 else notice)])
+    if notices:
+        writer.writerow([])
     if reports:
         writer.writerow([reports[0].label(key) for key in HEADER])
     for report in reports:

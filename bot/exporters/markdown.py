@@ -37,6 +37,9 @@ def render(report: Report) -> str:
     org = data.get("org")
     if org:
         out += [f"**{escape(org['name'])}**", ""]
+    notice = report.version_notice()
+    if notice:
+        out += [f"> **{escape(notice)}**", ""]
     out += [f"## {say(LABELS['recommendation'])}: {escape(rec['title'])}", "", escape(rec["text"]), ""]
     if rec["reasons"]:
         out += [f"**{say(LABELS['reasons'])}**", ""]

@@ -1,7 +1,7 @@
 """PDF export (fpdf2 with the bundled DejaVu Sans): a document a manager can file as evidence.
 
-A title page with the organisation, the date, the questionnaire version and the
-recommendation with its reasons; then the 26 items (critical first) with status,
+A title page with the organisation, the date, the questionnaire version (and, for an
+older one, that a newer one is current) and the recommendation with its reasons; then the 26 items (critical first) with status,
 legal basis, action and evidence; the answers given; a sign-off line; page numbers.
 Text is set as plain text (no markdown), so answers can never become markup.
 """
@@ -22,6 +22,7 @@ FONT_DIR = Path(__file__).resolve().parent.parent / "static" / "fonts"  # DejaVu
 FONT = "DejaVu"
 INK = (29, 39, 51)
 ACCENT = (11, 110, 79)
+NOTICE = (165, 29, 45)  # the older-version line: dark red, 7:1 on white
 STATUS_FILL = {"critical": (244, 199, 195), "open": (252, 232, 178), "done": (183, 225, 205), "not_applicable": (232, 234, 237)}
 
 
@@ -160,6 +161,10 @@ def render(report: Report) -> bytes:
     ]
     for label, value in facts:
         line(f"{label}: {value}", 10)
+    notice = report.version_notice()
+    if notice:
+        pdf.ln(2)
+        line(notice, 11, "B", 6, NOTICE)
     pdf.ln(4)
     rec = report.recommendation
     line(gettext("Recommendation"), 9, "B", 5, (90, 100, 110))

@@ -1,4 +1,4 @@
-"""XLSX export (XlsxWriter): a checklist sheet to track in, the answers, and what the file is."""
+"""XLSX export (XlsxWriter): a checklist sheet to track in, the answers, and what the file is (with an older questionnaire version named)."""
 
 from __future__ import annotations
 
@@ -32,6 +32,9 @@ def render(report: Report) -> bytes:
         for col, (key, _width) in enumerate(COLUMNS):
             cell_format = status_formats[item["status"]] if key == "status" else wrap
             sheet.write_string(row, col, str(values[key] or ""), cell_format)
+    notice = report.version_notice()
+    if notice:  # printed above every page of the checklist ("&" is a code in Excel's header syntax)
+        sheet.set_header("&L" + notice.replace("&", "&&"))
     sheet.autofilter(0, 0, len(items), len(COLUMNS) - 1)
     sheet.freeze_panes(1, 0)
 
@@ -55,6 +58,7 @@ def render(report: Report) -> bytes:
         (report.label("organisation"), org.get("name", "")),
         (report.label("completed"), (assessment.get("completed_at") or "")[:10]),
         (report.tr.gettext("Questionnaire"), f"{report.flow_title} ({assessment.get('flow', '')} v{assessment.get('version', '')})"),
+        *([("", notice)] if notice else []),
         (report.tr.gettext("Recommendation"), rec["title"] or ""),
         ("", rec["text"] or ""),
     ]

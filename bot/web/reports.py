@@ -21,6 +21,7 @@ from ..store.db import session
 from ..store.models import Assessment, Organisation, utcnow
 from ..store.profiles import profile_fields
 from . import turn_service
+from .versions import latest_version
 
 
 def iso(value: datetime | None) -> str | None:
@@ -46,6 +47,8 @@ def checklist_report(organisation: Organisation, assessment: Assessment, locale:
             "completed_at": iso(assessment.completed_at),
             "flow": assessment.flow_id,
             "version": assessment.flow_version,
+            # Higher than `version`: the checklist was made with an older version; exports and pages offer a re-assessment.
+            "latest_version": latest_version(assessment.flow_id),
             "locale": assessment.locale,
         },
     }

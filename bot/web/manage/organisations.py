@@ -23,6 +23,7 @@ from ...store.models import Assessment, Organisation, utcnow
 from ...turns import FlowUnavailableError, NoMigrationError
 from .. import turn_service
 from ..reports import assessment_documents, attachment, checklist_report, export_response
+from ..versions import is_outdated, latest_version, version_changes
 from . import bp, me, page_locale, visible_organisation_or_404
 
 
@@ -40,6 +41,8 @@ def _status(organisation: Organisation, completed: Assessment | None, unfinished
             row["recommendation"] = checklist.recommendation.value
             row["recommendation_title"] = text(checklist.recommendation.title, get_translations())
         row["review_due"] = review_due(completed.completed_at, utcnow())
+        row["latest_version"] = latest_version(completed.flow_id)
+        row["outdated"] = is_outdated(completed)
     if unfinished is not None:
         try:
             prompt = service.engine_for(unfinished).prompt(unfinished)
@@ -52,7 +55,13 @@ def _status(organisation: Organisation, completed: Assessment | None, unfinished
 def _attention(row: dict[str, Any]) -> Attention:
     """The facts of an overview row that the attention rule sorts by."""
     summary = row["summary"] or {}
-    return Attention(name=row["org"].name, critical=summary.get("critical", 0), review_due=row.get("review_due", False), completed=row["completed"] is not None)
+    return Attention(
+        name=row["org"].name,
+        critical=summary.get("critical", 0),
+        review_due=row.get("review_due", False),
+        completed=row["completed"] is not None,
+        outdated=row.get("outdated", False),
+    )
 
 
 @bp.get("/")
@@ -115,6 +124,7 @@ def organisation(slug: str) -> ResponseReturnValue:
         org=org,
         report=report,
         groups=groups,
+        version_changes=version_changes(org, latest, get_translations()) if report is not None and latest is not None else None,
         assessments=assessments,
         wizard_url=url_for("wizard.start", embed_key=org.embed_key, _external=True),
         widget_snippet=_widget_snippet(org),
