@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from bs4 import BeautifulSoup
@@ -238,3 +239,44 @@ def test_export_org_includes_the_profile_and_delete_org_removes_it(world, tmp_pa
     assert runner.invoke(cli, ["delete-org", "acme", "--yes"]).exit_code == 0
     with world.app.app_context():
         assert db.session().scalar(select(func.count()).select_from(OrganisationProfile)) == 0
+
+
+# -- the documents use the assessment's flow version and the profile ---------------------
+
+
+def _completed(world, slug: str, version: int, answers: dict) -> None:
+    """A completed assessment of `slug` on flow version `version` (stored directly: only the documents are under test)."""
+    from bot.store.models import Assessment, utcnow
+
+    with world.app.app_context():
+        session = db.session()
+        org = session.scalar(select(Organisation).where(Organisation.slug == slug))
+        now = utcnow()
+        session.add(Assessment(organisation_id=org.id, flow_id="whatsapp_gdpr", flow_version=version, state="done", answers=answers,
+                               locale="de", completed_at=now, completed_answers=answers, updated_at=now))  # fmt: skip
+        session.commit()
+
+
+DOCUMENT_ANSWERS = {"purpose": "customer", "channel": "business_app", "company_name": "ACME GmbH", "initiator": "customers_only", "sector": "general"}
+
+
+def test_documents_follow_the_flow_version_and_use_the_profile(world, browser):
+    _patch(world, "acme", FILLED)
+    _completed(world, "acme", 2, DOCUMENT_ANSWERS)
+    body = world.api.manager("/api/v1/orgs/acme/documents?lang=en", world.anna).get_json()
+    texts = {d["id"]: d for d in body["documents"]}
+    assert "Represented by: Erika Muster" in texts["imprint_snippet"]["text"]
+    assert "Business ID (W-IdNr.): DE123456789-00001" in texts["imprint_snippet"]["text"]
+    assert "processing based on Art. 6(1)(f) GDPR (Art. 21(1) GDPR)" in texts["first_contact_message"]["text"]
+    page = _page(browser.get("/manage/orgs/acme/documents"))
+    imprint = page.find("section", attrs={"data-document": "imprint_snippet"})
+    assert "Vertreten durch: Erika Muster" in imprint.find("textarea").get_text()
+    hint = imprint.find("p", class_="hint").get_text()
+    assert re.fullmatch(r"1 Angabe fehlt|\d+ Angaben fehlen", hint), hint  # the German plural
+    download = browser.get("/manage/orgs/acme/documents/imprint_snippet.txt").data.decode()
+    assert "Wirtschafts-Identifikationsnummer: DE123456789-00001" in download
+    # an organisation whose latest checklist is version 1 keeps version 1's texts
+    _completed(world, "other", 1, {**DOCUMENT_ANSWERS, "regulated_sector": "no"})
+    v1 = {d["id"]: d["text"] for d in world.api.manager("/api/v1/orgs/other/documents?lang=en", world.otto).get_json()["documents"]}
+    assert "You have the right to object to this processing at any time (Art. 21 GDPR)." in v1["first_contact_message"]
+    assert "W-IdNr." not in v1["imprint_snippet"]
