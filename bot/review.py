@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from .engine import FlowEngine, TurnError
+from .engine import FlowEngine
+from .engine.migration import migrate_answers
 from .engine.model import Alternatives, ChecklistItem, Flow, PredicateKind
-from .engine.values import validate_value
 from .engine.vocabulary import StepKind
 
 # A completed assessment is due for review 12 months after it was completed (README: manager area).
@@ -167,31 +167,6 @@ def item_reads(flow: Flow, item: ChecklistItem) -> frozenset[str]:
 def recommendation_reads(flow: Flow) -> frozenset[str]:
     """Every step the recommendation depends on (with what decides those steps are asked)."""
     return _with_asked_when(flow, _recommendation_reads(flow))
-
-
-def migrate_answers(flow: Flow, from_version: int, answers: Mapping[str, Any]) -> dict[str, Any] | None:
-    """`answers` of `from_version` as `flow` reads them, or None when the flow registers no migration from that version.
-
-    The flow's own version: as they are. Otherwise through `flow.migrations[from_version]`;
-    either way only valid answers of `flow`'s question steps are kept (info steps, such as
-    the recommendation, are shown again, never carried over).
-    """
-    if from_version == flow.version:
-        carried: Mapping[str, Any] = answers
-    else:
-        migration = flow.migrations.get(from_version)
-        if migration is None:
-            return None
-        carried = migration(dict(answers))
-    migrated: dict[str, Any] = {}
-    for step in flow.steps:
-        if step.kind is StepKind.INFO or carried.get(step.id) is None:
-            continue
-        try:
-            migrated[step.id] = validate_value(step, carried[step.id])
-        except TurnError:
-            continue  # a value this version does not offer: asked again
-    return migrated
 
 
 def open_steps(engine: FlowEngine, answers: Mapping[str, Any]) -> tuple[str, ...]:

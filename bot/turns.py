@@ -27,7 +27,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from .engine import DONE, EngineRegistry, FlowEngine, Prompt, TurnError
-from .engine.values import validate_value
+from .engine.migration import migrate_answers
 from .engine.vocabulary import CONFLICT_CODES, Surface, TurnAction, TurnErrorCode
 from .store import assessments as store
 from .store.models import Assessment, Organisation
@@ -53,10 +53,6 @@ class NoMigrationError(LookupError):
         self.source_version = source_version
         self.target_version = target_version
         super().__init__(f"{flow_id}: no migration from version {source_version} to version {target_version}")
-
-
-# The kind of info step a re-assessment always shows again: the advice may be stricter on the new version.
-SHOWN_AGAIN = "recommendation"
 
 
 @dataclass(frozen=True)
@@ -177,7 +173,7 @@ class TurnService:
         engine = self.engine_for_organisation(organisation)
         answers = self.migrated_answers(engine, source)
         model = _Model(engine.initial_state, dict(answers))
-        _move_on_reassessing(engine, model)
+        engine.fast_forward(model, stop_at_info=True)
         state = engine.initial_state if model.state == DONE else model.state
         assessment = store.create_reassessment(self.session, source, engine.flow.version, state, answers, locale, surface)
         return Reassessment(Conversation(assessment, engine), list(answers))
@@ -191,26 +187,9 @@ class TurnService:
         new version's steps are kept, and never the recommendation's: it is shown again.
         """
         flow = engine.flow
-        completed = dict(source.completed_answers or {})
-        if source.flow_id != flow.id:
+        answers = migrate_answers(flow, source.flow_version, source.completed_answers or {}) if source.flow_id == flow.id else None
+        if answers is None:
             raise NoMigrationError(source.flow_id, source.flow_version, flow.version)
-        if source.flow_version == flow.version:
-            carried = completed
-        else:
-            migrate = flow.migrations.get(source.flow_version)
-            if migrate is None:
-                raise NoMigrationError(flow.id, source.flow_version, flow.version)
-            carried = migrate(completed)
-        answers: dict[str, Any] = {}
-        for step in flow.steps:
-            if step.id not in carried or step.shows == SHOWN_AGAIN:
-                continue
-            try:
-                value = validate_value(step, carried[step.id])
-            except TurnError:
-                continue  # a value the new version does not offer: asked again
-            if value is not None:
-                answers[step.id] = value
         return answers
 
     def switch_locale(self, conversation: Conversation, locale: str) -> None:
@@ -293,7 +272,7 @@ class TurnService:
             recorded_value = None
         if action in (TurnAction.ANSWER, TurnAction.SKIP):
             if assessment.reassessment_of is not None:
-                _move_on_reassessing(engine, model)  # a re-assessment asks only what is new
+                engine.fast_forward(model, stop_at_info=True)  # a re-assessment asks only what is new, and shows the advice again
             elif fast_forward:
                 engine.fast_forward(model)
         record = store.TurnRecord(
@@ -318,20 +297,6 @@ class TurnService:
         if error.code in CONFLICT_CODES:
             return Conflict(conversation, error, conversation.prompt())
         return Refused(conversation, error)
-
-
-def _move_on_reassessing(engine: FlowEngine, model: _Model) -> None:
-    """Move on over the following steps whose stored answers are still valid, as `FlowEngine.fast_forward` does,
-    but stop at the step that shows the recommendation: a re-assessment always shows the advice again
-    before the old channel answer is reused (and again whenever an answer before it changed)."""
-    while (step := engine.current_step(model)) is not None and step.shows != SHOWN_AGAIN:
-        stored = model.answers.get(step.id)
-        if stored is None:
-            return
-        try:
-            engine.answer(model, step.id, validate_value(step, stored))
-        except TurnError:
-            return  # no longer a valid answer (the options changed): ask it
 
 
 # Tokens, embed keys and slugs are short; anything longer (or with a NUL, which PostgreSQL refuses

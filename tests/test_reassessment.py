@@ -329,13 +329,13 @@ def test_answers_are_migrated_to_the_new_version(tiny):
     source = complete(service, organisation, {"size": "large", "team": "one"})
     organisation.flow_version = None  # latest: v2
     started = service.reassess(organisation, source, "en", Surface.WIZARD)
-    assert started.conversation.engine.flow.version == 2 and started.prefilled == ["size", "thanks"]
-    # Version 2 does not ask a large business about its team: nothing is left, so the respondent confirms the first answer.
-    assert started.conversation.assessment.state == "size" and started.conversation.assessment.answers == {"size": "large", "thanks": "ok"}
-    outcome = service.answer(started.conversation, "size", "large", Surface.WIZARD)
+    assert started.conversation.engine.flow.version == 2 and started.prefilled == ["size"]  # info steps are shown again, never carried over
+    # Version 2 does not ask a large business about its team: only the info step is left to show.
+    assert started.conversation.assessment.state == "thanks" and started.conversation.assessment.answers == {"size": "large"}
+    outcome = service.answer(started.conversation, "thanks", "ok", Surface.WIZARD)
     assert outcome.prompt.step == DONE and started.conversation.assessment.completed_at is not None
     revisions = session.scalars(select(AnswerRevision).where(AnswerRevision.assessment_id == started.conversation.assessment.id)).all()
-    assert [(r.step, r.migrated_from, r.migrated_from_version) for r in revisions[:2]] == [("size", source.id, 1), ("thanks", source.id, 1)]
+    assert [(r.step, r.migrated_from, r.migrated_from_version) for r in revisions] == [("size", source.id, 1), ("thanks", None, None)]
 
 
 def test_a_new_question_is_asked_and_then_the_summary(tiny):
@@ -344,7 +344,8 @@ def test_a_new_question_is_asked_and_then_the_summary(tiny):
     organisation.flow_version = 2
     started = service.reassess(organisation, source, "en", Surface.API)
     assert started.conversation.assessment.state == "team"  # v2 asks a small business about its team
-    assert service.answer(started.conversation, "team", "many", Surface.API).prompt.step == DONE  # thanks was seen already
+    assert service.answer(started.conversation, "team", "many", Surface.API).prompt.step == "thanks"  # info steps are shown again
+    assert service.answer(started.conversation, "thanks", "ok", Surface.API).prompt.step == DONE
 
 
 def test_no_migration_is_refused_and_creates_nothing(tiny):

@@ -156,14 +156,18 @@ class FlowEngine:
         while model.state != step_id:
             self.back(model)
 
-    def fast_forward(self, model: Any) -> None:
+    def fast_forward(self, model: Any, *, stop_at_info: bool = False) -> None:
         """Move on over the following steps whose stored answers are still valid.
 
         After an answer was changed from the summary, later answers that still apply are
         kept: this re-answers them in order and stops at the first step without a valid
-        answer (a new step on the path, or one that was skipped), or at the end.
+        answer (a new step on the path, or one that was skipped), or at the end. With
+        `stop_at_info` it also stops at every info step (a re-assessment shows the
+        recommendation again, before the old channel answer is reused).
         """
         while (step := self.current_step(model)) is not None:
+            if stop_at_info and step.kind is StepKind.INFO:
+                return
             stored = model.answers.get(step.id)
             if stored is None:
                 return
