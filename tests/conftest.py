@@ -216,10 +216,14 @@ def backend_app(request, tmp_path, locales_dir):
 
 
 def add_organisation(app, slug: str, name: str | None = None, locale: str = "de", **fields) -> str:
-    """Create an organisation in the app's database; return its embed key."""
+    """Create an organisation in the app's database; return its embed key.
+
+    Pinned to flow version 1 unless `flow_version` is given (None: the latest): the tests that use it name version 1's steps.
+    """
     from bot.store import db
     from bot.store.models import Organisation
 
+    fields.setdefault("flow_version", 1)
     with app.app_context():
         session = db.session()
         org = Organisation(slug=slug, name=name or slug.title(), locale=locale, **fields)
@@ -345,8 +349,9 @@ def world(backend_app) -> World:
 
     with backend_app.app_context():
         session = db.session()
-        acme = Organisation(slug="acme", name="ACME GmbH", locale="de")
-        other = Organisation(slug="other", name="Other AG", locale="en")
+        # Pinned to flow version 1: the tests of this world name version 1's steps and items (version 2 is walked in test_flow_walks_v2.py).
+        acme = Organisation(slug="acme", name="ACME GmbH", locale="de", flow_version=1)
+        other = Organisation(slug="other", name="Other AG", locale="en", flow_version=1)
         session.add_all([acme, other])
         session.commit()
         _m, anna = create_manager(session, "anna@acme.example", [acme])

@@ -450,8 +450,10 @@ def migrate_v1_to_v2(answers: dict[str, Any]) -> dict[str, Any]:
 def reassessment_steps(v1_answers: dict[str, Any], new_answers: dict[str, Any] | None = None) -> list[str]:
     """The v2 steps a re-assessment asks, in path order: those without a migrated answer, and `recommendation` always.
 
-    `new_answers` are the respondent's answers to the steps asked again; they decide the rest of
-    the path (e.g. `sector` = professional_secrecy asks `secrecy_safeguards`).
+    `new_answers` are the respondent's answers to the steps asked again (those of steps with a
+    migrated answer are never asked, so never used); they decide the rest of the path (e.g.
+    `sector` = professional_secrecy asks `secrecy_safeguards`).
     """
     migrated = migrate_v1_to_v2(v1_answers)
-    return [s for s in path({**migrated, **(new_answers or {})}, version=2) if s not in migrated or s == "recommendation"]
+    answers = {**(new_answers or {}), **migrated}
+    return [s for s in path(answers, version=2) if s not in migrated or s == "recommendation"]

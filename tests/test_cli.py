@@ -83,7 +83,7 @@ def test_flows_diagram_unknown_flow(cli_runner):
 
 @pytest.mark.parametrize(("name", "answers", "recommendation", "summary"), GOLDEN, ids=[g[0] for g in GOLDEN])
 def test_evaluate_json_gives_the_contract_result(cli_runner, tmp_path, name, answers, recommendation, summary):
-    result = cli_runner.invoke(cli, ["evaluate", write_answers(tmp_path, answers), "--lang", "en"])
+    result = cli_runner.invoke(cli, ["evaluate", write_answers(tmp_path, answers), "--lang", "en", "--flow", "whatsapp_gdpr@1"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert data["recommendation"] == {"value": recommendation[0], "reasons": recommendation[1]}
@@ -93,7 +93,7 @@ def test_evaluate_json_gives_the_contract_result(cli_runner, tmp_path, name, ans
 
 
 def test_evaluate_markdown_in_german(cli_runner, tmp_path):
-    result = cli_runner.invoke(cli, ["evaluate", write_answers(tmp_path, GOLDEN[1][1]), "--format", "md", "--lang", "de"])
+    result = cli_runner.invoke(cli, ["evaluate", write_answers(tmp_path, GOLDEN[1][1]), "--format", "md", "--lang", "de", "--flow", "whatsapp_gdpr@1"])
     assert result.exit_code == 0, result.output
     md = result.stdout
     assert md.startswith("# WhatsApp in der Kundenkommunikation: DSGVO-Check")
@@ -104,7 +104,8 @@ def test_evaluate_markdown_in_german(cli_runner, tmp_path):
 
 
 def test_evaluate_reads_stdin(cli_runner):
-    result = cli_runner.invoke(cli, ["evaluate", "-"], input=json.dumps({"purpose": "internal", "internal_messenger": "none", "sick_notes": "eau"}))
+    answers = {"purpose": "internal", "internal_messenger": "none", "sick_notes": "eau"}
+    result = cli_runner.invoke(cli, ["evaluate", "-", "--flow", "whatsapp_gdpr@1"], input=json.dumps(answers))
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert data["recommendation"] == {"value": "no_whatsapp", "reasons": ["R1"]}
@@ -127,7 +128,7 @@ def test_evaluate_bad_input_exits_2(cli_runner, tmp_path, content, message):
     path = tmp_path / "bad.json"
     path.write_bytes(content if isinstance(content, bytes) else content.encode())
     before = sorted(p.name for p in tmp_path.iterdir())
-    result = cli_runner.invoke(cli, ["evaluate", str(path)])
+    result = cli_runner.invoke(cli, ["evaluate", str(path), "--flow", "whatsapp_gdpr@1"])
     assert result.exit_code == 2
     assert message in result.stderr
     assert result.stdout == ""

@@ -28,7 +28,7 @@ def org(app):
     """An organisation named like a formula, its manager, and one completed assessment with a hostile company name."""
     with app.app_context():
         session = db.session()
-        organisation = Organisation(slug="acme", name=FORMULA_NAME, locale="de")
+        organisation = Organisation(slug="acme", name=FORMULA_NAME, locale="de", flow_version=1)  # GOLDEN are version 1 answers
         session.add(organisation)
         session.commit()
         _m, token = create_manager(session, "anna@acme.example", [organisation])
@@ -84,7 +84,9 @@ def test_csv_for_german_excel(org):
     assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
     raw = response.data.decode("utf-8")
     assert raw.startswith("\ufeff")
-    rows = list(csv.reader(io.StringIO(raw.removeprefix("\ufeff")), delimiter=";"))
+    banner, blank, *rows = list(csv.reader(io.StringIO(raw.removeprefix("\ufeff")), delimiter=";"))
+    assert banner[0].startswith("Mit Version 1 des Fragebogens erstellt; aktuell ist Version 2")  # a version 1 checklist says so first
+    assert blank == []
     assert rows[0][:4] == ["Organisation", "Abgeschlossen", "Punkt", "Status"]
     assert len(rows) == 27
     assert [r[2] for r in rows[1:]] == expected_order(org["answers"])

@@ -27,7 +27,8 @@ def area(app):
     """Three organisations (two of Anna's, one foreign), completed assessments, Anna, and an admin."""
     with app.app_context():
         session = db.session()
-        orgs = {slug: Organisation(slug=slug, name=name, locale="de") for slug, name in [("acme", "ACME GmbH"), ("beta", "Beta KG"), ("other", "Other AG")]}
+        names = [("acme", "ACME GmbH"), ("beta", "Beta KG"), ("other", "Other AG")]
+        orgs = {slug: Organisation(slug=slug, name=name, locale="de", flow_version=1) for slug, name in names}  # GOLDEN: version 1 answers
         session.add_all(orgs.values())
         session.commit()
         create_manager(session, "anna@example.de", [orgs["acme"], orgs["beta"]], password=PASSWORD)
@@ -109,9 +110,11 @@ def test_login_only_follows_local_next_links(area, target):
 
 def test_overview_shows_own_organisations_with_attention_first(area, anna):
     rows = page(anna.get("/manage/")).select("tr[data-org]")
-    assert [r["data-org"] for r in rows] == ["beta", "acme"]  # beta has no result yet; acme's latest is all done; "other" is not Anna's
-    assert "Noch keine abgeschlossene Prüfung" in rows[0].get_text()
-    assert rows[1].find(attrs={"data-critical": True})["data-critical"] == "0"
+    # acme's latest is all done, but made with version 1 while version 2 is current: an older version comes first;
+    # beta has no result yet; "other" is not Anna's
+    assert [r["data-org"] for r in rows] == ["acme", "beta"]
+    assert "Noch keine abgeschlossene Prüfung" in rows[1].get_text()
+    assert rows[0].find(attrs={"data-critical": True})["data-critical"] == "0"
     # a critical result moves an organisation to the top
     api = Api(area)
     with area.app_context():
@@ -365,7 +368,9 @@ def test_all_checklists_in_one_csv(area, anna):
 
     response = anna.get("/manage/checklists.csv?lang=en")
     assert response.status_code == 200 and response.headers["Content-Type"] == "text/csv; charset=utf-8"
-    rows = list(csv_module.reader(io.StringIO(response.data.decode().removeprefix("\ufeff")), delimiter=";"))
+    banner, blank, *rows = list(csv_module.reader(io.StringIO(response.data.decode().removeprefix("\ufeff")), delimiter=";"))
+    assert banner[0].startswith("Made with version 1 of the questionnaire; version 2 is current")  # acme's checklist is version 1's
+    assert blank == []
     assert rows[0][0] == "Organisation"
     assert {r[0] for r in rows[1:]} == {"ACME GmbH"}  # beta has no result; "other" is not Anna's
     assert len(rows) == 27
