@@ -266,11 +266,11 @@ def _asked_v2(step: str, a: dict[str, Any]) -> bool:
     if step in ("optin", "optout"):
         # The contract's row of optout says "as 24": 24 was optin before secrecy_safeguards was inserted
         # (docs/decisions.md); an opt-out only matters where the business writes first, and WA-28 reads initiator.
-        return has_channel and a.get("initiator") in ("service_updates", "marketing")
+        return has_channel and a.get("initiator") != "customers_only"
     if step == "bot_disclosure":
         return has_channel and (any(b in integrations for b in BOTS) or a.get("meta_ai") == "yes")
     if step == "works_council":
-        return has_channel or a.get("purpose") in ("internal", "both")
+        return has_channel or a.get("purpose") != "customer"
     return has_channel
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.engine import DONE, FlowEngine, load_flow
+from bot.engine import DONE, EngineRegistry, FlowEngine, load_flow, load_flows
 from bot.engine.lint import play
 from bot.engine.predicates import check, effective_answers, is_asked
 from bot.flowcode import FLOW_CODE
@@ -17,6 +17,8 @@ from tests.conftest import FLOW_FILE
 
 ENGINE = FlowEngine(load_flow(FLOW_FILE, code=FLOW_CODE))
 FLOW = ENGINE.flow
+ENGINE_V2 = EngineRegistry(load_flows(FLOW_FILE.parent, code=FLOW_CODE)).get("whatsapp_gdpr", 2)
+FLOW_V2 = ENGINE_V2.flow
 PROFILE = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
@@ -64,6 +66,47 @@ def test_any_valid_answer_set_reaches_done_with_26_items(answers):
     assert sum(checklist.summary.values()) == 26
     # The engine stores exactly the answers of the asked steps (optional blanks: none).
     assert set(model.answers) == {s for s in path if answers[s] is not None}
+
+
+answer_sets_v2 = st.fixed_dictionaries({step.id: value_strategy(step) for step in FLOW_V2.steps})
+
+
+@PROFILE
+@given(answer_sets_v2)
+def test_any_valid_v2_answer_set_gives_the_contracts_path_and_checklist(answers):
+    model, path = play(ENGINE_V2, answers)
+    assert model.state == DONE
+    assert path == contract.path(answers, version=2)
+    checklist = ENGINE_V2.checklist(model.answers)
+    assert {i.id: i.status for i in checklist.items} == contract.statuses(model.answers, version=2)
+    assert (checklist.recommendation.value, list(checklist.recommendation.reasons)) == contract.recommendation(model.answers, version=2)
+    assert sum(checklist.summary.values()) == 30
+    assert set(model.answers) == {s for s in path if answers[s] is not None}
+
+
+@PROFILE
+@given(st.fixed_dictionaries({}, optional={step.id: value_strategy(step) for step in FLOW_V2.steps}))
+def test_v2_stale_answers_never_change_which_steps_are_asked(answers):
+    """Version 2's asked_when on raw answers (with stale ones) agrees with the effective answers and the contract."""
+    effective = effective_answers(FLOW_V2, answers)
+    assert effective == contract.effective(answers, version=2)
+    for step in FLOW_V2.steps:
+        assert is_asked(step, answers) == is_asked(step, effective) == contract.asked(step.id, effective, version=2)
+
+
+@PROFILE
+@given(answer_sets, answer_sets_v2)
+def test_migrated_v1_answers_are_the_contracts(v1_answers, v2_answers):
+    """Any completed v1 assessment migrates as the contract says; its re-assessment asks the contract's steps."""
+    from bot.engine.migration import migrate_answers
+    from tests.test_flow_walks_v2 import reassess
+
+    v1_model, _ = play(ENGINE, v1_answers)
+    expected = contract.migrate_v1_to_v2(v1_model.answers)
+    expected.pop("recommendation", None)  # an info step: shown again, never carried over
+    assert migrate_answers(FLOW_V2, 1, v1_model.answers) == expected
+    _model, asked = reassess(v1_model.answers, v2_answers)
+    assert asked == contract.reassessment_steps(v1_model.answers, v2_answers)
 
 
 @PROFILE
