@@ -1,4 +1,4 @@
-"""Flow walks: every value of every step, every rule branch, against the contract.
+"""Flow walks of version 1: every value of every step, every rule branch, against the contract (v2: test_flow_walks_v2.py).
 
 The answer sets are generated from the flow (each value of each step at least
 once, on a path that asks it), played through the real machine, and the result
