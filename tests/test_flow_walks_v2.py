@@ -189,8 +189,8 @@ GOLDEN_V2 = [
          "retention": "yes", "dsr_process": "yes", "sensitive_policy": "no", "staff_training": "planned", "incident_process": "yes",
          "internal_messenger": "none", "sick_notes": "business_messenger"},
         ("no_whatsapp", ["R11"]),
-        # critical: 01 (public body), 09 (marketing, no opt-in), 13 (bot_ai undisclosed), 22 (DPO required); open: 10, 15 (DPIA
-        # required, screened), 20, 23, 28? no: 28 critical (marketing); done: 04, 06, 07, 08, 11, 12, 14, 16, 18, 19, 25, 26, 27, 29;
+        # critical: 01 (public body), 09 (marketing, no opt-in), 13 (bot_ai undisclosed), 22 (DPO required), 28 (marketing, no opt-out);
+        # open: 10, 15 (DPIA required, screened), 20, 23; done: 04, 06, 07, 08, 11, 12, 14, 16, 18, 19, 25, 26, 27, 29;
         # n/a: 02, 03, 05, 17, 21, 24, 30
         {"done": 14, "open": 4, "critical": 5, "not_applicable": 7},
     ),
