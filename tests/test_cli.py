@@ -186,12 +186,13 @@ def test_console_script_is_installed():
     assert shutil.which("wa-onboarding") or (FLOW_FILE.parent.parent / ".venv" / "bin" / "wa-onboarding").exists()
 
 
-def test_docs_show_the_current_diagram(cli_runner):
-    result = cli_runner.invoke(cli, ["flows", "diagram"])
+@pytest.mark.parametrize("flow", [[], ["whatsapp_gdpr@1"]], ids=["latest", "version 1"])
+def test_docs_show_the_current_diagram(cli_runner, flow):
+    result = cli_runner.invoke(cli, ["flows", "diagram", *flow])
     assert result.exit_code == 0, result.output
     diagram = result.stdout.rstrip("\n")
     page = (FLOW_FILE.parent.parent / "docs" / "flow-diagram.md").read_text("utf-8")
-    assert f"```mermaid\n{diagram}\n```" in page, "run `wa-onboarding flows diagram` and paste it into docs/flow-diagram.md"
+    assert f"```mermaid\n{diagram}\n```" in page, "run `wa-onboarding flows diagram [FLOW]` and paste it into docs/flow-diagram.md"
 
 
 def test_readme_starts_with_the_two_commands():
