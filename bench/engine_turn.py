@@ -16,7 +16,7 @@ from types import SimpleNamespace
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.engine import DONE, FlowEngine, load_flow
+from bot.engine import DONE, EngineRegistry, FlowEngine, load_flows
 from bot.engine.lint import answer_sets, play
 from bot.flowcode import FLOW_CODE
 
@@ -40,7 +40,7 @@ def conversations(engine: FlowEngine, count: int) -> list[list[tuple[str, dict, 
 
 def main(rounds: int = 30) -> float:
     """Print the median and p95 of one turn, and return the median in microseconds."""
-    engine = FlowEngine(load_flow(Path(__file__).resolve().parent.parent / "flows" / "whatsapp_gdpr.yaml", code=FLOW_CODE))
+    engine = EngineRegistry(load_flows(Path(__file__).resolve().parent.parent / "flows", code=FLOW_CODE)).get("whatsapp_gdpr")  # the latest version
     recorded = conversations(engine, 24)
     samples = []
     clock = time.perf_counter_ns

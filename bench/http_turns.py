@@ -26,7 +26,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.engine import DONE, FlowEngine, load_flow  # noqa: E402
+from bot.engine import DONE, EngineRegistry, FlowEngine, load_flows  # noqa: E402
 from bot.engine.lint import answer_sets, play  # noqa: E402
 from bot.flowcode import FLOW_CODE  # noqa: E402
 
@@ -35,9 +35,14 @@ WORKERS = 2
 PG_ADMIN_URL = os.environ.get("WA_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
 
+def latest_engine() -> FlowEngine:
+    """The engine of the latest version of the flow, the one new assessments use."""
+    return EngineRegistry(load_flows(ROOT / "flows", code=FLOW_CODE)).get("whatsapp_gdpr")
+
+
 def scenario() -> tuple[list[str], dict[str, Any]]:
-    """The steps and answers of one complete, long conversation (Platform through a BSP, every section)."""
-    engine = FlowEngine(load_flow(ROOT / "flows" / "whatsapp_gdpr.yaml", code=FLOW_CODE))
+    """The steps and answers of one complete, long conversation on the latest version (Platform through a BSP, every section)."""
+    engine = latest_engine()
     best: tuple[list[str], dict[str, Any]] = ([], {})
     for answers in answer_sets(engine.flow):
         model, path = play(engine, answers)

@@ -18,11 +18,11 @@ PASSWORD = "correct horse battery"
 
 @pytest.fixture
 def base(live_server) -> str:
-    """The live server with an organisation, two completed assessments and an admin manager."""
+    """The live server with an organisation, two assessments completed on version 1 (now superseded) and an admin manager."""
     url, app = live_server
     with app.app_context():
         session = db.session()
-        org = Organisation(slug="acme", name="Bäckerei Muster GmbH", locale="de")
+        org = Organisation(slug="acme", name="Bäckerei Muster GmbH", locale="de", flow_version=1)
         session.add(org)
         session.commit()
         create_manager(session, "anna@example.de", [org], password=PASSWORD, role="admin")
@@ -31,6 +31,10 @@ def base(live_server) -> str:
     for answers in (INTERNAL_ONLY, {**GOLDEN[1][1], "company_name": "Bäckerei Muster GmbH"}):
         token, prompt = api.start(key, locale="de")
         api.finish(token, answers, prompt)
+    with app.app_context():  # version 2 ships: the organisation follows the latest version again
+        session = db.session()
+        session.get(Organisation, org.id).flow_version = None
+        session.commit()
     return url
 
 
@@ -61,7 +65,9 @@ def test_manager_area_in_the_browser(browser, base):
 
     with page.expect_navigation():
         page.click("tr[data-org=acme] a")
-    assert page.locator("li[data-item]").count() == 26
+    assert page.locator("li[data-item]").count() == 26  # the checklist of record, made with version 1
+    assert "Version 1" in page.locator("main").inner_text()  # said so, with what version 2 changes
+    assert page.locator("#version-changes tr[data-item]").count() == 30
     problems["organisation"] = serious_accessibility_violations(page)
     screenshot(page, "manage-organisation-de")
 
@@ -84,6 +90,26 @@ def test_manager_area_in_the_browser(browser, base):
     assert copied.startswith("Hallo") and "Bäckerei Muster GmbH" in copied
     problems["documents"] = serious_accessibility_violations(page)
     screenshot(page, "manage-documents-de")
+
+    page.goto(base + "/manage/orgs/acme/profile")
+    assert page.locator("main").get_attribute("data-page") == "profile"
+    page.fill("#profile-vat_id", "DE 123")
+    with page.expect_navigation():
+        page.click("button.primary[type=submit]")
+    assert page.locator("#error-summary").count() == 1  # refused, named, nothing stored
+    problems["profile with an error"] = serious_accessibility_violations(page)
+    screenshot(page, "manage-profile-error-de")
+
+    page.goto(base + "/manage/orgs/acme")
+    with page.expect_navigation():
+        page.click("form.reassess button[type=submit]")
+    assert page.locator("main").get_attribute("data-page") == "reassessment"
+    link = page.input_value("#reassessment-link")
+    problems["re-assessment link"] = serious_accessibility_violations(page)
+    page.goto(link)
+    assert page.locator("main").get_attribute("data-step") == "sector"  # only what is new is asked, in path order
+    problems["re-assessment in the wizard"] = serious_accessibility_violations(page)
+    screenshot(page, "wizard-reassessment-de")
 
     page.goto(base + "/manage/admin?lang=en")
     problems["admin"] = serious_accessibility_violations(page)

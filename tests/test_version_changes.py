@@ -40,7 +40,7 @@ DENTAL_V2 = {
 }
 BANNER_DE = "Mit Version 1 des Fragebogens erstellt – aktuell ist Version 2."
 NOTICE = {
-    "de": "Mit Version 1 des Fragebogens erstellt; aktuell ist Version 2 – bitte führen Sie eine Neubewertung durch.",
+    "de": "Mit Version 1 des Fragebogens erstellt; aktuell ist Version 2 – bitte starten Sie eine erneute Prüfung.",
     "en": "Made with version 1 of the questionnaire; version 2 is current – please re-assess.",
 }
 
