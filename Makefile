@@ -35,9 +35,10 @@ run: db
 test: setup
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-# The inner loop: everything but the tests marked slow (wheel install, soak, gunicorn, schemathesis, browser).
+# The inner loop: everything but the tests marked slow (wheel install, soak, gunicorn, schemathesis, browser,
+# the PostgreSQL runs and the HTTP path walks), on two worker processes (pytest-xdist).
 test-quick: setup
-	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m "not slow" -n 2 $(PYTEST_ARGS)
 
 bench: setup
 	$(BIN)/python bench/run.py $(BENCH_ARGS)

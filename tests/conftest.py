@@ -206,7 +206,8 @@ def _fresh_app(url: str, locales_dir: Path, **config):
     return app
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+# The PostgreSQL run of each test is in the full suite, not in the quick tier (`make test-quick`).
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=[pytest.mark.postgres, pytest.mark.slow])])
 def backend_app(request, tmp_path, locales_dir):
     """An app on SQLite (a fresh file) and, as a second run, on PostgreSQL (a clean session database)."""
     url = request.getfixturevalue("pg_session_url") if request.param == "postgres" else f"sqlite:///{tmp_path / 'test.sqlite'}"

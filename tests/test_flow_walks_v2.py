@@ -356,6 +356,7 @@ def pin(app, slug: str, version: int | None) -> None:
         session.commit()
 
 
+@pytest.mark.slow  # 39 full conversations over HTTP on two databases; the engine walks above cover every path class quickly
 @pytest.mark.parametrize(("version", "name", "overrides"), HTTP_WALKS)
 def test_a_walk_through_the_chat_api_gives_the_contracts_checklist(world, version, name, overrides):
     engine = REGISTRY.get("whatsapp_gdpr", version)
