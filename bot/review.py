@@ -110,8 +110,8 @@ def outdated(version: int, latest_version: int | None) -> bool:
     return latest_version is not None and version < latest_version
 
 
-def _predicate_reads(flow: Flow, alternatives: Alternatives) -> set[str]:
-    """The steps some predicate of `alternatives` reads directly (a recommendation or reason predicate: the recommendation's)."""
+def _step_reads(alternatives: Alternatives) -> set[str]:
+    """The steps the predicates of `alternatives` read directly: steps, `asked` and the reads of named conditions."""
     out: set[str] = set()
     for alternative in alternatives:
         for p in alternative:
@@ -119,8 +119,14 @@ def _predicate_reads(flow: Flow, alternatives: Alternatives) -> set[str]:
                 out.add(p.target)
             elif p.kind is PredicateKind.CONDITION and p.condition is not None:
                 out.update(p.condition.reads)
-            elif p.kind in (PredicateKind.RECOMMENDATION, PredicateKind.REASON):
-                out |= _recommendation_reads(flow)
+    return out
+
+
+def _predicate_reads(flow: Flow, alternatives: Alternatives) -> set[str]:
+    """The steps some predicate of `alternatives` reads (a recommendation or reason predicate: the recommendation's)."""
+    out = _step_reads(alternatives)
+    if any(p.kind in (PredicateKind.RECOMMENDATION, PredicateKind.REASON) for alternative in alternatives for p in alternative):
+        out |= _recommendation_reads(flow)
     return out
 
 
@@ -128,15 +134,7 @@ def _recommendation_reads(flow: Flow) -> set[str]:
     """The steps any recommendation reason or value reads (follow-ups may test the value: not followed again)."""
     rec = flow.recommendation
     rules = [r.when for r in rec.reasons] + [v.when for v in rec.values] + [r.when for r in rec.follow_ups]
-    out: set[str] = set()
-    for alternatives in rules:
-        for alternative in alternatives:
-            for p in alternative:
-                if p.kind in (PredicateKind.STEP, PredicateKind.ASKED) and p.target:
-                    out.add(p.target)
-                elif p.kind is PredicateKind.CONDITION and p.condition is not None:
-                    out.update(p.condition.reads)
-    return out
+    return set().union(*(_step_reads(alternatives) for alternatives in rules))
 
 
 def _with_asked_when(flow: Flow, steps: set[str]) -> frozenset[str]:
