@@ -144,6 +144,42 @@ def _dpo_required_v1(a: dict[str, Any]) -> bool:
     return a.get("staff_processing") == "20_or_more" or _dpia_required_v1(a)
 
 
+def _items_kept_from_v1(a: dict[str, Any], channel: str) -> dict[str, str]:
+    """The items whose rule version 2 keeps exactly (WA-03 to 08, 11, 14, 16 to 19, 23 to 25), for a chosen channel."""
+    app = channel in ("business_app", "coexistence")
+    platform = channel in ("business_platform", "coexistence")
+    na = "not_applicable"
+    s: dict[str, str] = {}
+
+    def pick(answer: Any, table: dict[Any, str], otherwise: str = "open") -> str:
+        return table.get(answer, otherwise)
+
+    s["WA-03"] = pick(a.get("address_book"), {"no_access": "done", "business_contacts_only": "done", "full_access": "critical"}) if app else na
+    s["WA-04"] = "done" if a.get("meta_terms") == "accepted_filed" else "open"
+    s["WA-05"] = pick(a.get("bsp_dpa"), {"signed": "done", "in_progress": "open", "none": "critical"}) if platform and a.get("provider") == "bsp" else na
+    if channel == "business_platform":
+        located = a.get("meta_local_storage") == "de" and (a.get("provider") == "direct" or a.get("bsp_hosting") in ("germany", "eu"))
+        s["WA-06"] = "done" if located else ("critical" if a.get("residency_required") == "yes" else "open")
+    elif channel == "coexistence":
+        s["WA-06"] = "critical" if a.get("residency_required") == "yes" else "open"
+    else:
+        s["WA-06"] = na
+    s["WA-07"] = "done" if a.get("transfer_basis") == "documented" else "open"
+    s["WA-08"] = "done" if a.get("legal_basis") == "yes" else "open"
+    s["WA-11"] = "done" if a.get("privacy_policy") == "updated" else "open"
+    s["WA-14"] = "done" if a.get("ropa") == "yes" else "open"
+    measures = set(a.get("security_measures") or [])
+    needed = {"two_step"} | ({"device_lock"} if app else set()) | ({"individual_logins"} if platform else set())
+    s["WA-16"] = "critical" if "none" in measures else ("done" if needed <= measures else "open")
+    s["WA-17"] = pick(a.get("backups"), {"off": "done", "encrypted": "done", "unencrypted": "critical"}) if app else na
+    s["WA-18"] = "done" if a.get("retention") == "yes" else "open"
+    s["WA-19"] = "done" if a.get("dsr_process") == "yes" else "open"
+    s["WA-23"] = "done" if a.get("staff_training") == "done" else "open"
+    s["WA-24"] = ("done" if a.get("coex_review") == "yes" else "open") if channel == "coexistence" else na
+    s["WA-25"] = "done" if a.get("incident_process") == "yes" else "open"
+    return s
+
+
 def statuses(answers: dict[str, Any], version: int = 1) -> dict[str, str]:
     """The status of each item (26 in version 1, 30 in version 2), from the contract's table."""
     if version == 2:
@@ -152,7 +188,6 @@ def statuses(answers: dict[str, Any], version: int = 1) -> dict[str, str]:
     value, _ = recommendation(answers)
     channel = a.get("channel", "none")
     app = channel in ("business_app", "coexistence")
-    platform = channel in ("business_platform", "coexistence")
     integrations = a.get("integrations") or []
     dpia_required = _dpia_required_v1(a)
     dpo_required = _dpo_required_v1(a)
@@ -175,37 +210,18 @@ def statuses(answers: dict[str, Any], version: int = 1) -> dict[str, str]:
             s.setdefault(item, na)
         return s
     s["WA-02"] = pick(a.get("device"), {"company_device": "done", "private_device": "critical"}) if app else na
-    s["WA-03"] = pick(a.get("address_book"), {"no_access": "done", "business_contacts_only": "done", "full_access": "critical"}) if app else na
-    s["WA-04"] = "done" if a.get("meta_terms") == "accepted_filed" else "open"
-    s["WA-05"] = pick(a.get("bsp_dpa"), {"signed": "done", "in_progress": "open", "none": "critical"}) if platform and a.get("provider") == "bsp" else na
-    if channel == "business_platform":
-        located = a.get("meta_local_storage") == "de" and (a.get("provider") == "direct" or a.get("bsp_hosting") in ("germany", "eu"))
-        s["WA-06"] = "done" if located else ("critical" if a.get("residency_required") == "yes" else "open")
-    elif channel == "coexistence":
-        s["WA-06"] = "critical" if a.get("residency_required") == "yes" else "open"
-    else:
-        s["WA-06"] = na
-    s["WA-07"] = "done" if a.get("transfer_basis") == "documented" else "open"
-    s["WA-08"] = "done" if a.get("legal_basis") == "yes" else "open"
+    s |= _items_kept_from_v1(a, channel)
     if a.get("initiator") == "customers_only":
         s["WA-09"] = na
     else:
         s["WA-09"] = pick(a.get("optin"), {"documented": "done", "informal": "open", "none": "critical"})
     s["WA-10"] = "done" if a.get("first_contact_message") == "yes" and a.get("number_notice") == "yes" else "open"
-    s["WA-11"] = "done" if a.get("privacy_policy") == "updated" else "open"
     s["WA-12"] = pick(a.get("impressum"), {"in_profile": "done", "linked": "done", "missing": "critical"})
     s["WA-13"] = pick(a.get("bot_disclosure"), {"yes": "done", "no": "critical"}) if "bot" in integrations else na
-    s["WA-14"] = "done" if a.get("ropa") == "yes" else "open"
     if dpia_required:
         s["WA-15"] = pick(a.get("dpia"), {"done": "done", "screened": "open", "not_done": "critical"})
     else:
         s["WA-15"] = pick(a.get("dpia"), {"done": "done", "screened": "done", "not_done": "open"})
-    measures = set(a.get("security_measures") or [])
-    needed = {"two_step"} | ({"device_lock"} if app else set()) | ({"individual_logins"} if platform else set())
-    s["WA-16"] = "critical" if "none" in measures else ("done" if needed <= measures else "open")
-    s["WA-17"] = pick(a.get("backups"), {"off": "done", "encrypted": "done", "unencrypted": "critical"}) if app else na
-    s["WA-18"] = "done" if a.get("retention") == "yes" else "open"
-    s["WA-19"] = "done" if a.get("dsr_process") == "yes" else "open"
     if a.get("sensitive_policy") == "yes":
         s["WA-20"] = "done"
     else:
@@ -214,9 +230,6 @@ def statuses(answers: dict[str, Any], version: int = 1) -> dict[str, str]:
         s["WA-22"] = "done" if a.get("dpo") == "appointed" else "critical"
     else:
         s["WA-22"] = pick(a.get("dpo"), {"appointed": "done", "not_required": "done", "unclear": "open"})
-    s["WA-23"] = "done" if a.get("staff_training") == "done" else "open"
-    s["WA-24"] = ("done" if a.get("coex_review") == "yes" else "open") if channel == "coexistence" else na
-    s["WA-25"] = "done" if a.get("incident_process") == "yes" else "open"
     return {item: s[item] for item in ITEM_IDS}
 
 
@@ -322,7 +335,6 @@ def _statuses_v2(a: dict[str, Any]) -> dict[str, str]:
     value, _ = _recommendation_v2(a)
     channel = "none" if a.get("purpose") == "internal" else a.get("channel", "none")
     app = channel in ("business_app", "coexistence")
-    platform = channel in ("business_platform", "coexistence")
     integrations = a.get("integrations") or []
     sensitive, sector, initiator = a.get("sensitive_data"), a.get("sector"), a.get("initiator")
     na = "not_applicable"
@@ -351,18 +363,7 @@ def _statuses_v2(a: dict[str, Any]) -> dict[str, str]:
         s["WA-02"] = pick(a.get("device"), {"company_device": "done", "private_device": "open" if small else "critical"})
     else:
         s["WA-02"] = na
-    s["WA-03"] = pick(a.get("address_book"), {"no_access": "done", "business_contacts_only": "done", "full_access": "critical"}) if app else na
-    s["WA-04"] = "done" if a.get("meta_terms") == "accepted_filed" else "open"
-    s["WA-05"] = pick(a.get("bsp_dpa"), {"signed": "done", "in_progress": "open", "none": "critical"}) if platform and a.get("provider") == "bsp" else na
-    if channel == "business_platform":
-        located = a.get("meta_local_storage") == "de" and (a.get("provider") == "direct" or a.get("bsp_hosting") in ("germany", "eu"))
-        s["WA-06"] = "done" if located else ("critical" if a.get("residency_required") == "yes" else "open")
-    elif channel == "coexistence":
-        s["WA-06"] = "critical" if a.get("residency_required") == "yes" else "open"
-    else:
-        s["WA-06"] = na
-    s["WA-07"] = "done" if a.get("transfer_basis") == "documented" else "open"
-    s["WA-08"] = "done" if a.get("legal_basis") == "yes" else "open"
+    s |= _items_kept_from_v1(a, channel)
     if initiator == "customers_only":
         s["WA-09"] = na
     else:
@@ -373,23 +374,15 @@ def _statuses_v2(a: dict[str, Any]) -> dict[str, str]:
         s["WA-10"] = "critical"
     else:
         s["WA-10"] = "open"
-    s["WA-11"] = "done" if a.get("privacy_policy") == "updated" else "open"
     s["WA-12"] = pick(a.get("impressum"), {"in_profile": "done", "linked": "done", "missing": "open"})
     if _asked_v2("bot_disclosure", a):
         s["WA-13"] = pick(a.get("bot_disclosure"), {"yes": "done", "no": "critical" if "bot_ai" in integrations else "open"})
     else:
         s["WA-13"] = na
-    s["WA-14"] = "done" if a.get("ropa") == "yes" else "open"
     if _dpia_required_v2(a):
         s["WA-15"] = pick(a.get("dpia"), {"done": "done", "screened": "open", "not_done": "critical"})
     else:
         s["WA-15"] = pick(a.get("dpia"), {"done": "done", "screened": "done", "not_done": "open"})
-    measures = set(a.get("security_measures") or [])
-    needed = {"two_step"} | ({"device_lock"} if app else set()) | ({"individual_logins"} if platform else set())
-    s["WA-16"] = "critical" if "none" in measures else ("done" if needed <= measures else "open")
-    s["WA-17"] = pick(a.get("backups"), {"off": "done", "encrypted": "done", "unencrypted": "critical"}) if app else na
-    s["WA-18"] = "done" if a.get("retention") == "yes" else "open"
-    s["WA-19"] = "done" if a.get("dsr_process") == "yes" else "open"
     if a.get("sensitive_policy") == "yes":
         s["WA-20"] = "done"
     else:
@@ -398,9 +391,6 @@ def _statuses_v2(a: dict[str, Any]) -> dict[str, str]:
         s["WA-22"] = "done" if a.get("dpo") == "appointed" else "critical"
     else:
         s["WA-22"] = pick(a.get("dpo"), {"appointed": "done", "not_required": "done", "unclear": "open"})
-    s["WA-23"] = "done" if a.get("staff_training") == "done" else "open"
-    s["WA-24"] = ("done" if a.get("coex_review") == "yes" else "open") if channel == "coexistence" else na
-    s["WA-25"] = "done" if a.get("incident_process") == "yes" else "open"
     if _asked_v2("meta_ai", a):
         risky = sensitive == "yes" or sector in ("professional_secrecy", "public_body")
         s["WA-27"] = pick(a.get("meta_ai"), {"no": "done", "unsure": "open", "yes": "critical" if risky else "open"})
