@@ -24,8 +24,12 @@ BAKERY_OPTIONAL_TEXTS = ["company_name", "company_address", "contact_email", "pr
 
 
 @pytest.fixture
-def org(app):
-    """ACME (Anna's), Other AG (not Anna's), both pinned to version 1; Anna's API token; ACME's completed solo-bakery assessment."""
+def org(backend_app):
+    """ACME (Anna's), Other AG (not Anna's), both pinned to version 1; Anna's API token; ACME's completed solo-bakery assessment.
+
+    On SQLite and on PostgreSQL (which refuses what SQLite accepts, such as NUL characters).
+    """
+    app = backend_app
     with app.app_context():
         session = db.session()
         acme = Organisation(slug="acme", name="ACME GmbH", locale="de", flow_version=1)
@@ -162,7 +166,7 @@ def test_the_wizard_asks_the_same_and_ends_on_the_summary(org):
 
 @pytest.mark.parametrize(
     ("slug", "token", "status", "code"),
-    [("other", None, 404, "not_found"), ("nope", None, 404, "not_found"), ("acme", "wam_wrong", 401, "unauthorized")],
+    [("other", None, 404, "not_found"), ("nope", None, 404, "not_found"), ("ac%00me", None, 404, "not_found"), ("acme", "wam_wrong", 401, "unauthorized")],
 )
 def test_refused_for_an_organisation_the_manager_cannot_see(org, slug, token, status, code):
     before = count(org["app"], Assessment)
@@ -186,7 +190,9 @@ def test_no_completed_assessment_is_404_and_creates_nothing(org):
     assert count(org["app"], Assessment) == before
 
 
-@pytest.mark.parametrize(("body", "query", "status"), [({"locale": "fr"}, "", 422), (None, "?lang=fr", 422), ([], "", 400)])
+@pytest.mark.parametrize(
+    ("body", "query", "status"), [({"locale": "fr"}, "", 422), ({"locale": "d\u0000e"}, "", 422), (None, "?lang=fr", 422), ([], "", 400)]
+)
 def test_bad_input_creates_nothing(org, body, query, status):
     before = (count(org["app"], Assessment), count(org["app"], AnswerRevision))
     response = reassess(org, body=body, query=query)
