@@ -194,7 +194,3 @@ def ropa_entry(answers: dict[str, Any], tr: Translations, profile: Profile | Non
     text = "\n".join(f"{f.say(label)}: {value}" for label, value in rows)
     return Document("ropa_entry", ITEMS["ropa_entry"], f.say(TITLES["ropa_entry"]), text, f.missing)
 
-
-def generate(answers: dict[str, Any], tr: Translations) -> list[Document]:
-    """All three documents of flow version 1 for these (effective) answers."""
-    return [first_contact_message(answers, tr), imprint_snippet(answers, tr), ropa_entry(answers, tr)]

@@ -306,7 +306,3 @@ def ropa_entry(answers: dict[str, Any], tr: Translations, profile: Profile | Non
     text = "\n".join(f"{f.say(label)}: {value}" for label, value in rows)
     return Document("ropa_entry", ITEMS["ropa_entry"], f.say(TITLES["ropa_entry"]), text, f.missing)
 
-
-def generate(answers: dict[str, Any], tr: Translations, profile: Profile | None = None) -> list[Document]:
-    """All three documents of flow version 2 for these (effective) answers and this profile."""
-    return [first_contact_message(answers, tr, profile), imprint_snippet(answers, tr, profile), ropa_entry(answers, tr, profile)]

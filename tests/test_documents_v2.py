@@ -6,8 +6,9 @@ import re
 
 import pytest
 
-from bot import documents, documents_v2
+from bot import documents
 from bot.documents import missing_details
+from bot.flowcode import FLOW_CODE
 
 BASE = {
     "purpose": "customer",
@@ -39,9 +40,14 @@ PROFILE = {
 }
 
 
+def generate(version, answers, tr, profile=None):
+    """The documents a flow version registers, built for `answers` (as the documents page builds them)."""
+    return [builder.build(answers, tr, profile=profile) for builder in FLOW_CODE[("whatsapp_gdpr", version)].documents.values()]
+
+
 def docs(tr, profile=None, **answers):
     """The three v2 documents by id, for BASE changed by `answers`."""
-    return {d.id: d for d in documents_v2.generate({**BASE, **answers}, tr, profile)}
+    return {d.id: d for d in generate(2, {**BASE, **answers}, tr, profile)}
 
 
 def placeholders(text: str) -> list[str]:
@@ -179,7 +185,7 @@ def test_the_dpo_is_named_when_appointed(tr_en):
 def test_every_placeholder_is_counted(tr_en, tr_de, document_id):
     for tr in (tr_en, tr_de):
         for answers in ({}, BASE, {**BASE, "channel": "coexistence", "provider": "bsp", "bsp_hosting": "unknown", "sector": "professional_secrecy"}):
-            document = {d.id: d for d in documents_v2.generate(answers, tr)}[document_id]
+            document = {d.id: d for d in generate(2, answers, tr)}[document_id]
             assert document.placeholders == len(placeholders(document.text))
             assert document.placeholders > 0 or answers is BASE  # no answers at all: something is always missing
 
@@ -210,7 +216,7 @@ def test_the_german_texts_cite_german_style_and_use_the_dative(tr_de):
 
 
 def test_version_1_documents_stay_as_they_were(tr_en):
-    v1 = {d.id: d.text for d in documents.generate({**BASE, "integrations": ["bot"]}, tr_en)}
+    v1 = {d.id: d.text for d in generate(1, {**BASE, "integrations": ["bot"]}, tr_en)}
     assert "You have the right to object to this processing at any time (Art. 21 GDPR)." in v1["first_contact_message"]
     assert v1 == {d.id: d.text for d in (documents.first_contact_message({**BASE, "integrations": ["bot"]}, tr_en, PROFILE),
                                          documents.imprint_snippet({**BASE, "integrations": ["bot"]}, tr_en, PROFILE),

@@ -152,12 +152,13 @@ def test_documents_are_filled_from_the_answers_with_visible_placeholders(org):
 
 
 def test_documents_in_english_and_without_missing_data(app):
-    from bot.documents import generate
+    from bot.flowcode import FLOW_CODE
     from bot.i18n import catalog
 
     answers = {**GOLDEN[2][1], "company_name": "Beispiel GmbH", "company_address": "Musterweg 1, 12345 Musterstadt",
                "contact_email": "privacy@example.de", "privacy_url": "https://example.de/privacy", "integrations": ["crm", "bot"]}  # fmt: skip
-    documents = {d.id: d for d in generate(answers, catalog("en", app.config["LOCALES_DIR"]))}
+    tr = catalog("en", app.config["LOCALES_DIR"])
+    documents = {d.id: d for d in (builder.build(answers, tr) for builder in FLOW_CODE[("whatsapp_gdpr", 1)].documents.values())}
     first = documents["first_contact_message"].text
     assert "automated assistant" in first  # the bot is disclosed (AI Act Art. 50)
     assert "Beispiel BSP GmbH" in first  # the service provider is named as a recipient
