@@ -31,6 +31,10 @@ def defaults(instance_path: str) -> dict[str, object]:
         "MAX_CONTENT_LENGTH": 64 * 1024,
         # Unfinished assessments older than this are deleted by `wa-onboarding purge` (run it daily).
         "RETENTION_ABANDONED_DAYS": 90,
+        # Unadopted public self-assessments are deleted this many days after completion (also by `purge`).
+        "RETENTION_SELF_ASSESSMENT_DAYS": 90,
+        # An unfinished assessment's token stops working after this many days without a turn.
+        "ASSESSMENT_IDLE_DAYS": 30,
         # Rate limits (Flask-Limiter syntax); memory storage unless a shared store is configured.
         "RATELIMIT_ENABLED": True,
         "RATELIMIT_STORAGE_URI": "memory://",

@@ -44,6 +44,7 @@ TURN_ERRORS = {
     "invalid_url": N_("Please enter a web address that starts with https:// or http://."),
     "not_optional": N_("This question cannot be skipped."),
     "no_previous_step": N_("This is the first question; there is no earlier step."),
+    "assessment_closed": N_("This assessment can no longer be changed: the organisation has taken it over or withdrawn its link."),
     "flow_finished": N_("This assessment is already complete."),
     "unknown_step": N_("This step does not exist in the questionnaire."),
     "unknown_trigger": N_("This action is not possible here."),

@@ -28,9 +28,12 @@ from sqlalchemy.orm import Session
 
 from .engine import DONE, EngineRegistry, FlowEngine, Prompt, TurnError
 from .engine.migration import migrate_answers
-from .engine.vocabulary import CONFLICT_CODES, Surface, TurnAction, TurnErrorCode
+from .engine.vocabulary import CONFLICT_CODES, StartedVia, Surface, TurnAction, TurnErrorCode
 from .store import assessments as store
-from .store.models import Assessment, Organisation
+from .store.models import Assessment, Organisation, RespondentLink
+
+# An unfinished assessment left alone this long can no longer be opened with its token.
+DEFAULT_IDLE_DAYS = 30
 
 
 class FlowUnavailableError(LookupError):
@@ -42,6 +45,15 @@ class FlowUnavailableError(LookupError):
         self.version = version
         self.locale = locale
         super().__init__(f"{flow_id} v{version}" if version is not None else flow_id)
+
+
+class AssessmentExpiredError(LookupError):
+    """An unfinished assessment was left alone longer than the idle period: its token opens nothing any more."""
+
+    def __init__(self, locale: str | None = None) -> None:
+        """Keep the assessment's language for the message."""
+        self.locale = locale
+        super().__init__("assessment expired")
 
 
 class NoMigrationError(LookupError):
@@ -124,10 +136,11 @@ class _Model:
 class TurnService:
     """Start, resume and take turns on assessments; one instance per request (it holds the session)."""
 
-    def __init__(self, session: Session, engines: EngineRegistry) -> None:
-        """Work in `session` with the loaded flow engines."""
+    def __init__(self, session: Session, engines: EngineRegistry, idle_days: int = DEFAULT_IDLE_DAYS) -> None:
+        """Work in `session` with the loaded flow engines; unfinished assessments expire after `idle_days` without a turn."""
         self.session = session
         self.engines = engines
+        self.idle_days = idle_days
 
     # -- conversations -------------------------------------------------------------
 
@@ -146,19 +159,28 @@ class TurnService:
             raise FlowUnavailableError(assessment.flow_id, assessment.flow_version, assessment.locale) from exc
 
     def open(self, token: str) -> Conversation | None:
-        """The conversation of a token, None when unknown; raises FlowUnavailableError."""
+        """The conversation of a token, None when unknown; raises AssessmentExpiredError, FlowUnavailableError."""
         assessment = store.assessment_by_token(self.session, token) if is_plausible_key(token) else None
         return None if assessment is None else self.resume(assessment)
 
     def resume(self, assessment: Assessment) -> Conversation:
-        """The conversation of an already loaded assessment; raises FlowUnavailableError."""
+        """The conversation of an already loaded assessment; raises AssessmentExpiredError, FlowUnavailableError."""
+        if store.is_idle(assessment, self.idle_days):
+            raise AssessmentExpiredError(assessment.locale)
         return Conversation(assessment, self.engine_for(assessment))
 
-    def start(self, organisation: Organisation, locale: str, surface: Surface) -> Conversation:
-        """Create an assessment on the organisation's flow version, at its first step."""
+    def start(self, organisation: Organisation, locale: str, surface: Surface, link: RespondentLink | None = None) -> Conversation:
+        """Create an assessment on the organisation's flow version, at its first step.
+
+        Started from a respondent link it is trusted (it becomes the checklist of record
+        when completed); otherwise it is a public self-assessment, the respondent's own.
+        """
         engine = self.engine_for_organisation(organisation)
         flow = engine.flow
-        assessment = store.create(self.session, organisation, flow.id, flow.version, engine.initial_state, locale, surface)
+        via = StartedVia.PUBLIC if link is None else StartedVia.RESPONDENT_LINK
+        assessment = store.create(
+            self.session, organisation, flow.id, flow.version, engine.initial_state, locale, surface, via, link.id if link is not None else None
+        )
         return Conversation(assessment, engine)
 
     def reassess(self, organisation: Organisation, source: Assessment, locale: str, surface: Surface) -> Reassessment:
@@ -257,6 +279,8 @@ class TurnService:
     ) -> TurnOutcome:
         """Run the engine on a detached copy, then commit the turn with its revision (or report why not)."""
         assessment, engine = conversation.assessment, conversation.engine
+        if is_closed(assessment):
+            return self._refusal(conversation, TurnError(TurnErrorCode.ASSESSMENT_CLOSED, step))
         model = _Model(assessment.state, dict(assessment.answers))
         try:
             run(model)
@@ -283,6 +307,7 @@ class TurnService:
             value=recorded_value,
             surface=surface,
             completed_answers=engine.effective_answers(model.answers) if model.state == DONE else None,
+            becomes_record=not assessment.is_self_assessment,
         )
         try:
             store.save_turn(self.session, assessment, record)
@@ -297,6 +322,14 @@ class TurnService:
         if error.code in CONFLICT_CODES:
             return Conflict(conversation, error, conversation.prompt())
         return Refused(conversation, error)
+
+
+def is_closed(assessment: Assessment) -> bool:
+    """Whether turns are refused: a manager adopted the self-assessment, or revoked the link it was started from."""
+    if assessment.adopted_at is not None:
+        return True
+    link = assessment.respondent_link if assessment.respondent_link_id is not None else None
+    return link is not None and link.revoked_at is not None
 
 
 # Tokens, embed keys and slugs are short; anything longer (or with a NUL, which PostgreSQL refuses

@@ -10,6 +10,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 
+from bot.store.models import LINK_TOKEN_PREFIX
 from bot.web.openapi import document
 
 SPEC_URI = "urn:wa-onboarding:openapi"
@@ -110,9 +111,10 @@ class Api:
 
     # -- the chat API ----------------------------------------------------------------
 
-    def start(self, embed_key: str, locale: str | None = "en", **extra: Any) -> tuple[str, dict[str, Any]]:
-        """Create an assessment; return its token and first prompt."""
-        body = {"embed_key": embed_key, **({"locale": locale} if locale else {}), **extra}
+    def start(self, key: str, locale: str | None = "en", **extra: Any) -> tuple[str, dict[str, Any]]:
+        """Create an assessment from a respondent link (a `war_` token: trusted) or an embed key (a self-assessment); return its token and first prompt."""
+        field = "respondent_link" if key.startswith(LINK_TOKEN_PREFIX) else "embed_key"
+        body = {field: key, **({"locale": locale} if locale else {}), **extra}
         response = self.call("POST", "/api/v1/assessments", body)
         assert response.status_code == 201, response.get_json()
         data = response.get_json()

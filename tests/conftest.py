@@ -200,7 +200,7 @@ def _fresh_app(url: str, locales_dir: Path, **config):
 
         # A clean slate for each test in the session's database (faster than a database per test).
         with app.extensions["db_engine"].begin() as conn:
-            conn.execute(text("TRUNCATE answer_revision, assessment, membership, manager, organisation RESTART IDENTITY CASCADE"))
+            conn.execute(text("TRUNCATE event, answer_revision, assessment, respondent_link, membership, manager, organisation RESTART IDENTITY CASCADE"))
     else:
         db.upgrade(app)
     return app
@@ -231,6 +231,23 @@ def add_organisation(app, slug: str, name: str | None = None, locale: str = "de"
         session.add(org)
         session.commit()
         return org.embed_key
+
+
+def add_respondent_link(app, slug: str, label: str | None = None, expires_days: int | None = None) -> str:
+    """Create a respondent link for the organisation `slug` (as its manager would); return its token.
+
+    Assessments started from it are trusted: each completed one becomes the organisation's checklist of record.
+    """
+    from sqlalchemy import select
+
+    from bot.store import db, events, links
+    from bot.store.models import Organisation
+
+    with app.app_context():
+        session = db.session()
+        organisation = session.scalar(select(Organisation).where(Organisation.slug == slug))
+        _link, token = links.create_link(session, organisation, events.CLI, label, expires_days)
+        return token
 
 
 # -- gunicorn: the app as it runs in production ----------------------------------------
@@ -339,6 +356,8 @@ class World:
     anna: str  # manager of acme
     otto: str  # manager of other
     root: str  # admin
+    acme_link: str = ""  # a respondent link of acme (trusted: completed assessments become its checklist)
+    other_link: str = ""  # a respondent link of other
 
 
 @pytest.fixture
@@ -359,4 +378,5 @@ def world(backend_app) -> World:
         _m, otto = create_manager(session, "otto@other.example", [other])
         _m, root = create_manager(session, "root@example.org", [], role="admin")
         keys = acme.embed_key, other.embed_key
-    return World(backend_app, Api(backend_app), keys[0], keys[1], anna, otto, root)
+    links = add_respondent_link(backend_app, "acme"), add_respondent_link(backend_app, "other")
+    return World(backend_app, Api(backend_app), keys[0], keys[1], anna, otto, root, *links)

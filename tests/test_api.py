@@ -52,14 +52,14 @@ def test_create_gives_the_first_prompt_in_the_chosen_language(world, locale):
 
 
 def test_the_organisation_language_is_the_default(world):
-    _token, prompt = world.api.start(world.other_key, locale=None)
+    _token, prompt = world.api.start(world.other_link, locale=None)
     assert prompt["text"] == "What do you want to use WhatsApp for?"
-    _token, prompt = world.api.start(world.acme_key, locale=None)
+    _token, prompt = world.api.start(world.acme_link, locale=None)
     assert prompt["text"] == "Wofür möchten Sie WhatsApp nutzen?"
 
 
 def test_tokens_are_long_random_and_distinct(world):
-    tokens = {world.api.start(world.acme_key)[0] for _ in range(20)}
+    tokens = {world.api.start(world.acme_link)[0] for _ in range(20)}
     assert len(tokens) == 20
     assert all(len(t) >= 32 and not t.startswith("-") for t in tokens)
 
@@ -67,7 +67,7 @@ def test_tokens_are_long_random_and_distinct(world):
 @pytest.mark.parametrize(("name", "answers", "recommendation"), SCENARIOS, ids=[s[0] for s in SCENARIOS])
 def test_full_conversation_and_its_checklist(world, name, answers, recommendation):
     api = world.api
-    token, prompt = api.start(world.acme_key, locale="en")
+    token, prompt = api.start(world.acme_link, locale="en")
     steps = api.finish(token, answers, prompt)
     assert steps == contract.path(answers)
 
@@ -94,7 +94,7 @@ def test_full_conversation_and_its_checklist(world, name, answers, recommendatio
 
 def test_answers_come_back_normalised_and_info_steps_take_ok(world):
     api = world.api
-    token, _ = api.start(world.acme_key)
+    token, _ = api.start(world.acme_link)
     for step, value in [("purpose", "customer"), ("sensitive_data", "no"), ("initiator", "customers_only"), ("agents", "one")]:
         assert api.answer(token, step, value).status_code == 200
     # a multi step takes a list (kept in option order); a single string is taken as a one-item list
@@ -105,7 +105,7 @@ def test_answers_come_back_normalised_and_info_steps_take_ok(world):
 
 def test_resume_from_another_client(world):
     first = world.api
-    token, _ = first.start(world.acme_key, locale="de")
+    token, _ = first.start(world.acme_link, locale="de")
     first.answer(token, "purpose", "customer")
     first.answer(token, "sensitive_data", "no")
 
@@ -120,7 +120,7 @@ def test_resume_from_another_client(world):
 
 def test_lang_parameter_and_locale_switch(world):
     api = world.api
-    token, _ = api.start(world.acme_key, locale="de")
+    token, _ = api.start(world.acme_link, locale="de")
     assert api.get(token, lang="en")["prompt"]["text"] == "What do you want to use WhatsApp for?"
     assert api.get(token)["locale"] == "de"
     before = snapshot(world.app, token)
@@ -134,7 +134,7 @@ def test_lang_parameter_and_locale_switch(world):
 
 def test_back_keeps_the_answer_and_the_history(world):
     api = world.api
-    token, _ = api.start(world.acme_key)
+    token, _ = api.start(world.acme_link)
     api.answer(token, "purpose", "customer")
     api.answer(token, "sensitive_data", "unsure")
     response = api.back(token)
@@ -154,7 +154,7 @@ def test_back_keeps_the_answer_and_the_history(world):
 
 def test_back_from_done_reopens_but_the_checklist_stays(world):
     api = world.api
-    token, prompt = api.start(world.acme_key)
+    token, prompt = api.start(world.acme_link)
     api.finish(token, INTERNAL_ONLY, prompt)
     first = api.manager("/api/v1/orgs/acme/checklist", world.anna).get_json()
     response = api.back(token)
@@ -182,7 +182,7 @@ def test_skipping_an_optional_step_with_null(world, flow):
     target = "company_name"
     assert flow.step_by_id[target].optional
     api = world.api
-    token, _ = api.start(world.acme_key)
+    token, _ = api.start(world.acme_link)
     _walk_to(api, token, target, GOLDEN[0][1])
     response = api.answer(token, target, None)
     assert response.status_code == 200
@@ -231,7 +231,7 @@ BAD_REQUESTS = [
 @pytest.mark.parametrize(("name", "send", "status", "code"), BAD_REQUESTS, ids=[b[0] for b in BAD_REQUESTS])
 def test_bad_input_is_refused_clearly_and_changes_nothing(world, name, send, status, code):
     api = world.api
-    token, _ = api.start(world.acme_key, locale="de")
+    token, _ = api.start(world.acme_link, locale="de")
     before = snapshot(world.app, token)
     revisions = count(world.app, AnswerRevision)
     response = send(api, token)
@@ -247,11 +247,11 @@ def test_bad_input_is_refused_clearly_and_changes_nothing(world, name, send, sta
 
 def test_invalid_value_is_named_in_the_assessment_language(world):
     api = world.api
-    token, _ = api.start(world.acme_key, locale="de")
+    token, _ = api.start(world.acme_link, locale="de")
     error = api.answer(token, "purpose", "everything").get_json()["error"]
     assert error["allowed"] == ["customer", "internal", "both"]
     assert error["message"] == "Bitte wählen Sie eine der angebotenen Antworten: customer, internal, both."
-    token_en, _ = api.start(world.acme_key, locale="en")
+    token_en, _ = api.start(world.acme_link, locale="en")
     error = api.answer(token_en, "purpose", "everything").get_json()["error"]
     assert error["message"] == "Please choose one of the offered answers: customer, internal, both."
 
@@ -275,7 +275,7 @@ def _walk_to(api, token, target, answers):
 )
 def test_step_refusals(world, scenario, step, value, code):
     api = world.api
-    token, _ = api.start(world.acme_key, locale="en")
+    token, _ = api.start(world.acme_link, locale="en")
     _walk_to(api, token, step, GOLDEN[scenario][1])
     before = snapshot(world.app, token)
     response = api.answer(token, step, value)
@@ -285,7 +285,7 @@ def test_step_refusals(world, scenario, step, value, code):
 
 def test_text_is_stored_as_given_up_to_the_limit(world):
     api = world.api
-    token, _ = api.start(world.acme_key, locale="en")
+    token, _ = api.start(world.acme_link, locale="en")
     _walk_to(api, token, "bsp_name", GOLDEN[2][1])
     text = "<b>" + "x" * 1997  # exactly 2,000 characters; markup is escaped on output, never altered here
     assert api.answer(token, "bsp_name", text).status_code == 200
@@ -296,7 +296,7 @@ def test_validated_text_steps(world, flow):
     validated = {s.id: s.validator for s in flow.steps if s.validator}
     assert set(validated.values()) == {"email", "http_url"}
     api = world.api
-    token, _ = api.start(world.acme_key, locale="en")
+    token, _ = api.start(world.acme_link, locale="en")
     answers = GOLDEN[0][1]
     for step, validator in validated.items():
         _walk_to(api, token, step, answers)
@@ -309,7 +309,7 @@ def test_validated_text_steps(world, flow):
 
 def test_answering_a_finished_assessment_is_a_conflict(world):
     api = world.api
-    token, prompt = api.start(world.acme_key)
+    token, prompt = api.start(world.acme_link)
     api.finish(token, INTERNAL_ONLY, prompt)
     before = snapshot(world.app, token)
     response = api.answer(token, "sick_notes", "eau")  # a double submit of the last answer
@@ -320,7 +320,7 @@ def test_answering_a_finished_assessment_is_a_conflict(world):
 
 def test_back_with_a_stale_step_guard(world):
     api = world.api
-    token, _ = api.start(world.acme_key)
+    token, _ = api.start(world.acme_link)
     api.answer(token, "purpose", "customer")
     before = snapshot(world.app, token)
     response = api.back(token, {"step": "purpose"})  # this tab still shows the first question
@@ -356,7 +356,7 @@ def test_unknown_embed_key_message_follows_accept_language(world):
 
 def test_an_assessment_of_a_removed_flow_version_is_refused_clearly(world):
     api = world.api
-    token, _ = api.start(world.acme_key)
+    token, _ = api.start(world.acme_link)
     with world.app.app_context():
         session = db.session()
         session.scalar(select(Assessment).where(Assessment.token == token)).flow_version = 99
@@ -373,7 +373,7 @@ def test_an_assessment_of_a_removed_flow_version_is_refused_clearly(world):
 def test_concurrent_answers_exactly_one_wins(world):
     """Threads answer the same step at once, each through its own client and connection."""
     api = world.api
-    token, prompt = api.start(world.acme_key)
+    token, prompt = api.start(world.acme_link)
     answers = GOLDEN[0][1]
     writers = 6
     for _round in range(4):
@@ -429,8 +429,8 @@ def test_manager_api_needs_a_valid_token(world, path, header):
 
 @pytest.mark.parametrize("path", ["checklist", "history"])
 def test_managers_see_only_their_organisations(world, path):
-    _complete(world, world.acme_key)
-    _complete(world, world.other_key)
+    _complete(world, world.acme_link)
+    _complete(world, world.other_link)
     api = world.api
     assert api.manager(f"/api/v1/orgs/acme/{path}", world.anna).status_code == 200
     assert api.manager(f"/api/v1/orgs/other/{path}", world.otto).status_code == 200
@@ -451,8 +451,8 @@ def test_organisation_list_is_per_manager(world):
 
 
 def test_history_never_mixes_organisations(world):
-    _complete(world, world.acme_key)
-    _complete(world, world.other_key, {"purpose": "internal", "internal_messenger": "none", "sick_notes": "eau"})
+    _complete(world, world.acme_link)
+    _complete(world, world.other_link, {"purpose": "internal", "internal_messenger": "none", "sick_notes": "eau"})
     acme = world.api.manager("/api/v1/orgs/acme/history", world.anna).get_json()
     other = world.api.manager("/api/v1/orgs/other/history", world.otto).get_json()
     assert {r["assessment"] for r in acme["revisions"]}.isdisjoint({r["assessment"] for r in other["revisions"]})
@@ -463,15 +463,15 @@ def test_history_never_mixes_organisations(world):
 def test_checklist_is_the_latest_completed_assessment(world):
     api = world.api
     assert api.manager("/api/v1/orgs/acme/checklist", world.anna).get_json()["error"]["code"] == "no_completed_assessment"
-    _complete(world, world.acme_key)
-    _complete(world, world.acme_key, {"purpose": "internal", "internal_messenger": "business_messenger", "sick_notes": "eau"})
-    api.start(world.acme_key)  # a newer, unfinished one does not count
+    _complete(world, world.acme_link)
+    _complete(world, world.acme_link, {"purpose": "internal", "internal_messenger": "business_messenger", "sick_notes": "eau"})
+    api.start(world.acme_link)  # a newer, unfinished one does not count
     items = {i["id"]: i["status"] for i in api.manager("/api/v1/orgs/acme/checklist", world.anna).get_json()["items"]}
     assert (items["WA-21"], items["WA-26"]) == ("done", "done")
 
 
 def test_checklist_language(world):
-    _complete(world, world.acme_key)
+    _complete(world, world.acme_link)
     api = world.api
     german = api.manager("/api/v1/orgs/acme/checklist", world.anna).get_json()  # acme's language: de
     english = api.manager("/api/v1/orgs/acme/checklist?lang=en", world.anna).get_json()
@@ -484,8 +484,8 @@ def test_checklist_language(world):
 
 def test_history_is_newest_first_and_limited(world):
     api = world.api
-    _complete(world, world.acme_key)
-    token, _ = api.start(world.acme_key)
+    _complete(world, world.acme_link)
+    token, _ = api.start(world.acme_link)
     api.answer(token, "purpose", "customer")
     history = api.manager("/api/v1/orgs/acme/history", world.anna).get_json()
     assert history["assessments"][0]["state"] == "sensitive_data" and history["assessments"][1]["state"] == "done"

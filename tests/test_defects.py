@@ -56,7 +56,7 @@ def test_a_nul_character_in_the_login_form_is_refused(world):
 
 def test_a_nul_character_in_an_answer_is_an_invalid_value(world):
     api = world.api
-    token, _ = api.start(world.acme_key, locale="en")
+    token, _ = api.start(world.acme_link, locale="en")
     api.answer(token, "purpose", "customer")
     response = api.call("POST", f"/api/v1/assessments/{token}/answers", {"step": "sensitive_data", "value": "n\u0000o"})
     assert response.status_code == 422 and response.get_json()["error"]["code"] == "invalid_value"
@@ -67,7 +67,7 @@ def test_a_nul_character_in_an_answer_is_an_invalid_value(world):
 
 def test_posting_the_finished_flow_as_a_step_goes_to_the_summary(world):
     """POST /w/a/<token> with a valid CSRF token and step=done on a completed assessment answered 500 (KeyError)."""
-    user = WizardUser(world.app.test_client()).start(f"/w/{world.acme_key}")
+    user = WizardUser(world.app.test_client()).start(f"/r/{world.acme_link}")
     user.finish(INTERNAL_ONLY)
     before = snapshot(world.app, user.token)
     csrf = dict(user.fields(user.page.find("form", attrs={"action": lambda a: a and a.endswith("/change")})))["csrf_token"]
@@ -78,7 +78,7 @@ def test_posting_the_finished_flow_as_a_step_goes_to_the_summary(world):
 
 
 def test_a_wizard_post_for_an_unknown_step_changes_nothing(world):
-    user = WizardUser(world.app.test_client()).start(f"/w/{world.acme_key}")
+    user = WizardUser(world.app.test_client()).start(f"/r/{world.acme_link}")
     before = snapshot(world.app, user.token)
     fields = dict(user.fields())
     response = user.client.post(f"/w/a/{user.token}", data={"csrf_token": fields["csrf_token"], "step": "no_such_step", "action": "next"})
@@ -106,7 +106,7 @@ def test_every_export_of_an_organisation_with_a_non_ascii_slug_downloads(world, 
         session = db.session()
         session.scalar(select(Organisation).where(Organisation.slug == "acme")).slug = "kunde-名前"
         session.commit()
-    token, _ = world.api.start(world.acme_key, locale="en")
+    token, _ = world.api.start(world.acme_link, locale="en")
     world.api.finish(token, INTERNAL_ONLY)
     response = world.app.test_client().get(f"/api/v1/orgs/kunde-名前/checklist.{fmt}", headers={"Authorization": f"Bearer {world.anna}"})
     assert response.status_code == 200

@@ -8,7 +8,7 @@ from bot.store import db
 from bot.store.managers import create_manager
 from bot.store.models import Organisation
 from tests.apiclient import Api
-from tests.conftest import screenshot, serious_accessibility_violations
+from tests.conftest import add_respondent_link, screenshot, serious_accessibility_violations
 from tests.test_api import INTERNAL_ONLY
 from tests.test_flow_walks import GOLDEN
 
@@ -26,7 +26,7 @@ def base(live_server) -> str:
         session.add(org)
         session.commit()
         create_manager(session, "anna@example.de", [org], password=PASSWORD, role="admin")
-        key = org.embed_key
+    key = add_respondent_link(app, "acme")
     api = Api(app)
     for answers in (INTERNAL_ONLY, {**GOLDEN[1][1], "company_name": "Bäckerei Muster GmbH"}):
         token, prompt = api.start(key, locale="de")

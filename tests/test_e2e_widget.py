@@ -1,8 +1,15 @@
-"""The chat widget in a real browser (Debian's Chromium), embedded in a host page on another origin."""
+"""The chat widget in a real browser (Debian's Chromium), embedded in a host page on another origin.
+
+The loader (widget.js) puts a launcher and `iframe[data-wa-frame]` on the host page; the
+conversation runs inside that frame, on the app's origin. The host page here is served by a
+second server (another origin), with CSS that would wreck an unprotected widget and, in one
+test, with a script that tries to steal the assessment token and the answers.
+"""
 
 from __future__ import annotations
 
 import threading
+from urllib.parse import parse_qs
 
 import pytest
 from werkzeug.serving import make_server
@@ -15,27 +22,79 @@ from tests.test_flow_walks import GOLDEN
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
+FRAME = "iframe[data-wa-frame]"
+TIMEOUT = 10000
+
 # A customer's page with CSS that would wreck an unprotected widget.
 HOST_PAGE = """<!doctype html>
 <html lang="{lang}"><head><meta charset="utf-8"><title>Bäckerei Muster</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<style>button {{ background: red !important; font-size: 40px !important; }} * {{ font-family: serif; }}</style></head>
+<style>button {{ background: red !important; font-size: 40px !important; }} * {{ font-family: serif; }}</style>{hostile}</head>
 <body><main><h1>Bäckerei Muster</h1><p>Frische Brötchen jeden Morgen.</p>{inline}</main>
-<script src="{app}/widget.js" data-embed-key="{key}" {attrs} defer></script></body></html>"""
+<script src="{app}/widget.js" {credential} {attrs} defer></script></body></html>"""
+
+# A host page that wants the respondent's token and answers: it listens to every message, and
+# collects everything it can reach — its own storage and cookies, its DOM and every shadow root,
+# the frame's document and storage, and what the frame answers to messages of its own.
+HOSTILE_SCRIPT = """<script>
+window.stolen = [];
+window.addEventListener("message", function (e) { stolen.push("message " + e.origin + " " + JSON.stringify(e.data)); }, true);
+window.steal = function () {
+  var out = [];
+  function storage(name) {
+    try { var s = window[name]; for (var i = 0; i < s.length; i++) { out.push(name + " " + s.key(i) + "=" + s.getItem(s.key(i))); } }
+    catch (e) { out.push(name + " refused: " + e.name); }
+  }
+  storage("localStorage"); storage("sessionStorage");
+  out.push("cookie " + document.cookie);
+  out.push("html " + document.documentElement.outerHTML);
+  out.push("text " + document.body.innerText);
+  performance.getEntries().forEach(function (entry) { out.push("timing " + entry.name); });
+  document.querySelectorAll("*").forEach(function (node) {
+    if (!node.shadowRoot) { return; }
+    out.push("shadow " + node.shadowRoot.innerHTML);
+    node.shadowRoot.querySelectorAll("iframe").forEach(function (frame) {
+      out.push("src " + frame.src);
+      try { out.push("contentDocument " + (frame.contentDocument ? frame.contentDocument.documentElement.outerHTML : "null")); }
+      catch (e) { out.push("contentDocument refused: " + e.name); }
+      try { out.push("frame document " + frame.contentWindow.document.body.innerHTML); } catch (e) { out.push("frame document refused: " + e.name); }
+      try { out.push("frame storage " + JSON.stringify(frame.contentWindow.localStorage)); } catch (e) { out.push("frame storage refused: " + e.name); }
+      try { out.push("frame location " + frame.contentWindow.location.href); } catch (e) { out.push("frame location refused: " + e.name); }
+      ["wa:token", "wa:answers", "wa:open", "token"].forEach(function (type) {
+        frame.contentWindow.postMessage({ type: type }, "*");
+        frame.contentWindow.postMessage(type, "*");
+      });
+    });
+  });
+  return out;
+};
+</script>"""
 
 
 @pytest.fixture
 def host_page(live_server):
-    """A second server (another origin) serving the customer's page that embeds the widget."""
+    """A second server (another origin) serving the customer's page that embeds the widget.
+
+    Query: `lang=de` (data-lang), `page=en` (the page's lang), `inline`, `hostile`, `link=<token>`
+    (embed a respondent link instead of the embed key).
+    """
     app_url, app = live_server
     key = add_organisation(app, "demo", "Bäckerei Muster GmbH")
 
     def page(environ, start_response):
         query = environ.get("QUERY_STRING", "")
+        link = parse_qs(query).get("link", [""])[0]
         inline = "inline" in query
         attrs = ('data-lang="de"' if "lang=de" in query else "") + (' data-mode="inline"' if inline else "")
-        slot = '<div id="wa-onboarding"></div>' if inline else ""
-        html = HOST_PAGE.format(lang="en" if "page=en" in query else "de", app=app_url, key=key, attrs=attrs, inline=slot)
+        credential = f'data-respondent-link="{link}"' if link else f'data-embed-key="{key}"'
+        html = HOST_PAGE.format(
+            lang="en" if "page=en" in query else "de",
+            app=app_url,
+            credential=credential,
+            attrs=attrs,
+            inline='<div id="wa-onboarding"></div>' if inline else "",
+            hostile=HOSTILE_SCRIPT if "hostile" in query else "",
+        )
         return Response(html, mimetype="text/html")(environ, start_response)
 
     server = make_server("127.0.0.1", 0, page, threaded=True)
@@ -46,35 +105,66 @@ def host_page(live_server):
     thread.join(timeout=10)
 
 
+def chat(page):
+    """The conversation: a locator inside the widget's iframe."""
+    return page.frame_locator(FRAME)
+
+
+def chat_frame(page):
+    """The widget's iframe as a Playwright Frame (for evaluating inside it, as the test harness only can)."""
+    page.wait_for_selector(FRAME, state="attached", timeout=TIMEOUT)
+    return page.locator(FRAME).element_handle().content_frame()
+
+
+def _mirrored(page, step: str) -> None:
+    """The host element mirrors the frame's step (the loader learns it by postMessage)."""
+    page.wait_for_selector(f"[data-wa-widget][data-step='{step}']", state="attached", timeout=TIMEOUT)
+
+
 def _step(page) -> str:
-    page.wait_for_selector("[data-wa-widget]:not([aria-busy])", timeout=10000)
-    return page.locator("[data-wa-widget]").get_attribute("data-step")
+    panel = chat(page).locator("[data-wa-chat]:not([aria-busy]):not([data-step=''])")
+    panel.wait_for(timeout=TIMEOUT)
+    step = panel.get_attribute("data-step")
+    _mirrored(page, step)
+    return step
 
 
 def _wait_step(page, step: str) -> None:
-    page.wait_for_selector(f"[data-wa-widget][data-step='{step}']:not([aria-busy])", timeout=10000)
+    chat(page).locator(f"[data-wa-chat][data-step='{step}']:not([aria-busy])").wait_for(timeout=TIMEOUT)
+    _mirrored(page, step)
 
 
 def _answer(page, answers: dict) -> str:
     """Answer the widget's current question by clicking, like a person; return the step answered."""
     step = _step(page)
     value = answers.get(step)
-    if page.locator("input[type=checkbox][data-value]").count():
+    frame = chat(page)
+    if frame.locator("input[type=checkbox][data-value]").count():
         for v in value:
-            page.check(f"input[data-value='{v}']")
-        page.click("[data-action=submit]")
-    elif page.locator("#wa-input").count():
+            frame.locator(f"input[data-value='{v}']").check()
+        frame.locator("[data-action=submit]").click()
+    elif frame.locator("#wa-input").count():
         if value is None:
-            page.click("[data-action=skip]")
+            frame.locator("[data-action=skip]").click()
         else:
-            page.fill("#wa-input", value)
-            page.click("[data-action=submit]")
+            frame.locator("#wa-input").fill(value)
+            frame.locator("[data-action=submit]").click()
     elif value is None:
-        page.click("[data-action=submit]")  # info: continue
+        frame.locator("[data-action=submit]").click()  # info: continue
     else:
-        page.click(f"button.option[data-value='{value}']")
-    page.wait_for_function(f"document.querySelector('[data-wa-widget]').getAttribute('data-step') !== '{step}'", timeout=10000)
+        frame.locator(f"button.option[data-value='{value}']").click()
+    frame.locator(f"[data-wa-chat]:not([data-step='{step}'])").wait_for(timeout=TIMEOUT)
     return step
+
+
+def _open(page) -> None:
+    page.click("[data-action=open]")
+    chat(page).locator("[data-wa-chat]:not([data-step=''])").wait_for(timeout=TIMEOUT)
+
+
+def _accessibility(page) -> list[str]:
+    """axe-core's serious and critical findings on the host page and inside the widget's frame."""
+    return serious_accessibility_violations(page) + serious_accessibility_violations(chat_frame(page))
 
 
 def test_full_conversation_from_another_origin(browser, host_page):
@@ -84,37 +174,38 @@ def test_full_conversation_from_another_origin(browser, host_page):
     outside: list[str] = []
     page.on("request", lambda r: outside.append(r.url) if not r.url.startswith("http://127.0.0.1:") else None)
     page.goto(host + "/?lang=de")
-    page.click("[data-action=open]")
+    _open(page)
     _wait_step(page, "purpose")
     screenshot(page, "widget-first-question-de")
-    # the host page's CSS does not reach into the widget
-    style = page.locator("button.option").first.evaluate("b => { const s = getComputedStyle(b); return [s.backgroundColor, s.fontSize, s.fontFamily]; }")
+    # the host page's CSS reaches neither the launcher nor the conversation
+    style = chat(page).locator("button.option").first.evaluate("b => { const s = getComputedStyle(b); return [s.backgroundColor, s.fontSize, s.fontFamily]; }")
     assert style[0] != "rgb(255, 0, 0)" and style[1] == "15px" and style[2] != "serif"
+    assert page.locator("[data-action=open]").evaluate("b => getComputedStyle(b).backgroundColor") != "rgb(255, 0, 0)"
     assert page.locator("main h1").evaluate("h => getComputedStyle(h).fontFamily") == "serif"  # and the widget's CSS not out
 
     answers = {**GOLDEN[0][1], "company_name": None, "company_address": None, "privacy_url": None}
     _answer(page, answers)  # purpose
     _answer(page, answers)  # sensitive_data
-    page.click("[data-action=back]")
+    chat(page).locator("[data-action=back]").click()
     _wait_step(page, "sensitive_data")
-    assert page.locator("button.option[data-value='no']").get_attribute("aria-pressed") == "true"
+    assert chat(page).locator("button.option[data-value='no']").get_attribute("aria-pressed") == "true"
     _answer(page, answers)
 
-    page.reload()  # the token is in localStorage: the conversation continues
-    page.click("[data-action=open]")
+    page.reload()  # the token is in the frame's localStorage: the conversation continues
+    _open(page)
     _wait_step(page, "initiator")
-    assert "Willkommen zurück" in page.locator(".log").inner_text()
+    assert "Willkommen zurück" in chat(page).locator(".log").inner_text()
 
     steps = ["purpose", "sensitive_data"]
     while _step(page) != "contact_email":
         steps.append(_answer(page, answers))
         if _step(page) == "recommendation":
-            assert page.locator(".recommendation").count() == 1
+            assert chat(page).locator(".recommendation").count() == 1
             screenshot(page, "widget-recommendation-de")
-    page.fill("#wa-input", "kontakt(at)example.de")
-    page.click("[data-action=submit]")
-    page.wait_for_selector(".error:not(:empty)")
-    assert "E-Mail" in page.locator(".error").inner_text()
+    chat(page).locator("#wa-input").fill("kontakt(at)example.de")
+    chat(page).locator("[data-action=submit]").click()
+    chat(page).locator(".error:not(:empty)").wait_for(timeout=TIMEOUT)
+    assert "E-Mail" in chat(page).locator(".error").inner_text()
     assert _step(page) == "contact_email"
     screenshot(page, "widget-invalid-email-de")
     answers["contact_email"] = "kontakt@example.de"
@@ -123,7 +214,7 @@ def test_full_conversation_from_another_origin(browser, host_page):
     expected = contract.path(GOLDEN[0][1])
     assert steps == expected
     statuses = contract.statuses(GOLDEN[0][1])
-    counts = page.locator(".counts").inner_text()
+    counts = chat(page).locator(".counts").inner_text()
     assert f"Erledigt: {list(statuses.values()).count('done')}" in counts
     screenshot(page, "widget-done-de")
     assert outside == []
@@ -135,16 +226,17 @@ def test_keyboard_only(browser, host_page):
     context = browser.new_context(locale="en-GB")
     page = context.new_page()
     page.goto(host + "/?page=en")  # no data-lang: the page's lang (en) decides
+    page.wait_for_selector("[data-action=open]:has-text('privacy check')", timeout=TIMEOUT)
     page.keyboard.press("Tab")
     page.keyboard.press("Enter")  # the launcher
     _wait_step(page, "purpose")
-    assert "What do you want to use WhatsApp for?" in page.locator(".question").last.inner_text()
+    assert "What do you want to use WhatsApp for?" in chat(page).locator(".question").last.inner_text()
+    frame = chat_frame(page)
 
     def active(attribute: str) -> str | None:
-        script = "a => { const e = document.querySelector('[data-wa-widget]').shadowRoot.activeElement; return e && e.getAttribute(a); }"
-        return page.evaluate(script, attribute)
+        return frame.evaluate("a => document.activeElement && document.activeElement.getAttribute(a)", attribute)
 
-    assert page.evaluate("document.querySelector('[data-wa-widget]').shadowRoot.activeElement.tagName") == "H3"  # focus on the new question
+    assert frame.evaluate("document.activeElement.tagName") == "H2"  # focus on the new question, inside the frame
     for step, value in INTERNAL_ONLY.items():
         _wait_step(page, step)
         for _ in range(12):
@@ -154,9 +246,11 @@ def test_keyboard_only(browser, host_page):
         assert active("data-value") == value
         page.keyboard.press("Enter")
     _wait_step(page, "done")
-    assert "Critical: 2" in page.locator(".counts").inner_text()
-    page.keyboard.press("Escape")
-    assert page.locator(".panel").is_hidden()
+    assert "Critical: 2" in chat(page).locator(".counts").inner_text()
+    page.keyboard.press("Escape")  # the frame asks the loader to close, and focus returns to the launcher
+    page.wait_for_selector(FRAME, state="hidden", timeout=TIMEOUT)
+    assert page.locator("[data-action=open]").get_attribute("aria-expanded") == "false"
+    assert page.evaluate("document.querySelector('[data-wa-widget]').shadowRoot.activeElement.getAttribute('data-action')") == "open"
     context.close()
 
 
@@ -165,26 +259,46 @@ def test_widget_passes_axe_and_fits_a_phone(browser, host_page):
     context = browser.new_context(locale="de-DE", viewport={"width": 375, "height": 740})
     page = context.new_page()
     page.goto(host + "/?lang=de")
-    page.click("[data-action=open]")
+    _open(page)
     _wait_step(page, "purpose")
-    box = page.locator(".panel").bounding_box()
-    assert box["x"] >= 0 and box["x"] + box["width"] <= 375
-    problems = {"choice": serious_accessibility_violations(page)}
+    box = page.locator(FRAME).bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 375 and box["y"] >= 0 and box["y"] + box["height"] <= 740
+    problems = {"choice": _accessibility(page)}
     answers = {**GOLDEN[0][1]}
     _answer(page, answers)
     _answer(page, answers)
     _answer(page, answers)
     _answer(page, answers)
     _wait_step(page, "integrations")
-    problems["multi"] = serious_accessibility_violations(page)
+    problems["multi"] = _accessibility(page)
     screenshot(page, "widget-multi-phone-de")
-    page.click("[data-action=restart]")
+    chat(page).locator("[data-action=restart]").click()
     _wait_step(page, "purpose")
     for step, value in INTERNAL_ONLY.items():
         _wait_step(page, step)
-        page.click(f"button.option[data-value='{value}']")
+        chat(page).locator(f"button.option[data-value='{value}']").click()
     _wait_step(page, "done")
-    problems["done"] = serious_accessibility_violations(page)
+    chat(page).locator("form.consent").wait_for(timeout=TIMEOUT)
+    problems["done"] = _accessibility(page)
+    chat(page).locator("[data-action=consent]").click()  # without the tick: a calm hint, nothing sent
+    chat(page).locator("#wa-consent-error:not(:empty)").wait_for(timeout=TIMEOUT)
+    problems["consent error"] = _accessibility(page)
+    screenshot(page, "widget-consent-phone-de")
+    chat(page).locator("#wa-consent").check()
+    chat(page).locator("#wa-contact-email").fill("rueckruf(at)example.de")
+    chat(page).locator("[data-action=consent]").click()
+    chat(page).locator("#wa-contact-email[aria-invalid=true]").wait_for(timeout=TIMEOUT)
+    assert "e-mail" in chat(page).locator("#wa-consent-error").inner_text().lower()
+    chat(page).locator("#wa-contact-email").fill("")  # the address is optional
+    chat(page).locator("[data-action=consent]").click()
+    chat(page).locator(".confirm").wait_for(timeout=TIMEOUT)
+    assert "Bäckerei Muster GmbH" in chat(page).locator(".confirm").inner_text()
+    problems["consent given"] = _accessibility(page)
+    page.reload()  # the end again, with the consent remembered by the app
+    _open(page)
+    _wait_step(page, "done")
+    chat(page).locator(".confirm").wait_for(timeout=TIMEOUT)
+    assert chat(page).locator("form.consent").count() == 0
     assert {k: v for k, v in problems.items() if v} == {}
     context.close()
 
@@ -197,15 +311,22 @@ def test_inline_mode_and_language_switch(browser, host_page):
     _wait_step(page, "purpose")
     assert page.locator("#wa-onboarding [data-wa-widget]").count() == 1
     assert page.locator("[data-action=open]").count() == 0
-    page.click("button.lang[data-lang=en]")
+    chat(page).locator("button.lang[data-lang=en]").click()
     page.wait_for_function("document.querySelector('[data-wa-widget]').getAttribute('lang') === 'en'")
-    page.wait_for_selector("text=What do you want to use WhatsApp for?")
-    assert page.locator("#wa-title").inner_text() == "Data protection check for WhatsApp"
-    page.click("button.option[data-value='internal']")
+    chat(page).locator("text=What do you want to use WhatsApp for?").wait_for(timeout=TIMEOUT)
+    assert chat(page).locator("#wa-title").inner_text() == "Data protection check for WhatsApp"
+    chat(page).locator("button.option[data-value='internal']").click()
     _wait_step(page, "internal_messenger")
+    # the frame is as tall as the conversation: nothing scrolls inside it
+    page.wait_for_function(
+        "() => { const f = document.querySelector('[data-wa-widget]').shadowRoot.querySelector('iframe'); return f.getBoundingClientRect().height > 480; }"
+    )
+    frame_height = page.locator(FRAME).bounding_box()["height"]
+    assert abs(frame_height - chat_frame(page).evaluate("document.querySelector('[data-wa-chat]').getBoundingClientRect().height")) <= 2
     page.reload()  # the assessment keeps the new language
     _wait_step(page, "internal_messenger")
-    assert "Which messenger do your staff use" in page.locator(".question").last.inner_text()
+    assert "Which messenger do your staff use" in chat(page).locator(".question").last.inner_text()
+    assert page.locator("[data-wa-widget]").get_attribute("lang") == "en"
     context.close()
 
 
@@ -214,23 +335,109 @@ def test_another_tab_and_a_lost_connection(browser, host_page):
     context = browser.new_context(locale="de-DE")
     first, second = context.new_page(), context.new_page()
     first.goto(host + "/?lang=de")
-    first.click("[data-action=open]")
+    _open(first)
     _wait_step(first, "purpose")
-    second.goto(host + "/?lang=de")  # the same browser: the same assessment
-    second.click("[data-action=open]")
+    second.goto(host + "/?lang=de")  # the same browser on the same site: the same assessment
+    _open(second)
     _wait_step(second, "purpose")
-    first.click("button.option[data-value='customer']")
+    chat(first).locator("button.option[data-value='customer']").click()
     _wait_step(first, "sensitive_data")
-    second.click("button.option[data-value='internal']")  # stale: the other tab answered already
+    chat(second).locator("button.option[data-value='internal']").click()  # stale: the other tab answered already
     _wait_step(second, "sensitive_data")  # quietly re-synced to the current question, no error
-    assert second.locator(".error").inner_text() == ""
+    assert chat(second).locator(".error").inner_text() == ""
 
     context.set_offline(True)
-    second.click("button.option[data-value='no']")
-    second.wait_for_selector("[data-action=retry]")
-    assert "Verbindung" in second.locator(".error").inner_text()
+    chat(second).locator("button.option[data-value='no']").click()
+    chat(second).locator("[data-action=retry]").wait_for(timeout=TIMEOUT)
+    assert "Verbindung" in chat(second).locator(".error").inner_text()
     assert _step(second) == "sensitive_data"
     context.set_offline(False)
-    second.click("[data-action=retry]")
+    chat(second).locator("[data-action=retry]").click()
     _wait_step(second, "initiator")
     context.close()
+
+
+def test_a_hostile_host_page_reads_neither_the_token_nor_the_answers(browser, host_page, live_server):
+    """The host page runs a script that collects everything it can reach; the token and the answers are not in it."""
+    host, _ = host_page
+    secrets = {"company_name": "Zebrafink Geheimhandel 4711 GmbH", "company_address": "Geheimweg 4711, 99999 Nirgendwo",
+               "privacy_url": "https://geheim-4711.example/datenschutz", "contact_email": "geheim-4711@example.de"}  # fmt: skip
+    consent_email = "rueckruf-4711@example.de"
+    context = browser.new_context(locale="de-DE")
+    page = context.new_page()
+    urls: list[str] = []
+    page.on("request", lambda r: urls.append(r.url))
+    page.goto(host + "/?lang=de&hostile=1")
+    _open(page)
+    answers = {**GOLDEN[0][1], **secrets}
+    typed = []
+    while _step(page) != "done":
+        typed.append(_answer(page, answers))
+    assert set(secrets) <= set(typed)  # every secret was typed into the widget
+    chat(page).locator("#wa-consent").check()
+    chat(page).locator("#wa-contact-email").fill(consent_email)
+    chat(page).locator("[data-action=consent]").click()
+    chat(page).locator(".confirm").wait_for(timeout=TIMEOUT)
+    assert consent_email in chat(page).locator(".confirm").inner_text()
+
+    # What only the test harness can see: the token lives in the frame's storage, on the app's origin.
+    stored = chat_frame(page).evaluate("Object.keys(localStorage).map(k => [k, localStorage.getItem(k)])")
+    tokens = [value for key, value in stored if not key.endswith(":lang")]
+    assert len(tokens) == 1 and len(tokens[0]) >= 32
+    token = tokens[0]
+
+    collected = page.evaluate("steal()")
+    page.wait_for_timeout(300)  # the frame had the chance to answer the hostile page's messages
+    collected += page.evaluate("stolen")
+    assert any(s.startswith("message ") for s in collected)  # the page did listen to the frame
+    assert any(s.startswith("contentDocument ") for s in collected) and any("refused: SecurityError" in s for s in collected)
+    assert any(s.startswith("shadow ") and "data-wa-frame" in s for s in collected)
+    assert any(s.startswith("timing ") and "/widget/frame" in s for s in collected)
+    needles = [token, *secrets.values(), consent_email]
+    leaks = [(needle, s[:120]) for s in collected for needle in needles if needle in s]
+    assert leaks == []
+    # the frame answered none of the page's messages, and said nothing beyond the documented ones
+    kinds = {s.split('"type":"')[1].split('"')[0] for s in collected if s.startswith("message ")}
+    assert kinds <= {"wa:ready", "wa:lang", "wa:step"}
+    # and the token is never part of the frame's address
+    assert not [u for u in urls if "/widget/frame" in u and token in u]
+    context.close()
+    assessment = live_server[1].test_client().get(f"/api/v1/assessments/{token}").get_json()
+    assert assessment["self_assessment"] is True and assessment["consent"]["contact_email"] == consent_email
+
+
+def test_a_respondent_link_on_an_intranet_page(browser, host_page, live_server):
+    """`data-respondent-link`: a trusted assessment, the link only in the frame's fragment, no consent form at the end."""
+    from bot.store import db
+    from bot.store.managers import create_manager
+    from bot.store.models import Organisation
+
+    host, app_url = host_page
+    app = live_server[1]
+    with app.app_context():
+        session = db.session()
+        _manager, api_token = create_manager(session, "anna@example.de", list(session.query(Organisation).all()))
+    created = app.test_client().post("/api/v1/orgs/demo/respondent-links", json={"label": "Büro"}, headers={"Authorization": f"Bearer {api_token}"})
+    assert created.status_code == 201
+    link = created.get_json()["token"]
+
+    context = browser.new_context(locale="de-DE")
+    page = context.new_page()
+    urls: list[str] = []
+    page.on("request", lambda r: urls.append(r.url))
+    page.goto(host + f"/?lang=de&inline=1&link={link}")
+    _wait_step(page, "purpose")
+    for step, value in INTERNAL_ONLY.items():
+        _wait_step(page, step)
+        chat(page).locator(f"button.option[data-value='{value}']").click()
+    _wait_step(page, "done")
+    page.wait_for_timeout(500)  # the frame asked whether this is a self-assessment: it is not
+    assert chat(page).locator("form.consent").count() == 0
+    app_urls = [u for u in urls if u.startswith(app_url)]
+    assert any("/widget/frame" in u for u in app_urls) and not [u for u in app_urls if link in u]  # the fragment stays in the browser
+    stored = chat_frame(page).evaluate("Object.keys(localStorage).map(k => [k, localStorage.getItem(k)])")
+    tokens = [value for key, value in stored if key.startswith("wa-onboarding:link:") and not key.endswith(":lang")]
+    assert len(tokens) == 1
+    context.close()
+    assessment = app.test_client().get(f"/api/v1/assessments/{tokens[0]}").get_json()
+    assert assessment["self_assessment"] is False and assessment["completed_at"] is not None

@@ -16,7 +16,7 @@ from bot.store.managers import create_manager
 from bot.store.models import Organisation
 from tests import contract
 from tests.apiclient import Api
-from tests.conftest import skip_or_fail
+from tests.conftest import add_respondent_link, skip_or_fail
 from tests.test_flow_walks import GOLDEN
 
 FORMULA_NAME = '=HYPERLINK("http://evil.example","Müller & Söhne")'
@@ -32,7 +32,7 @@ def org(app):
         session.add(organisation)
         session.commit()
         _m, token = create_manager(session, "anna@acme.example", [organisation])
-        key = organisation.embed_key
+    key = add_respondent_link(app, "acme")
     api = Api(app)
     assessment, prompt = api.start(key, locale="de")
     answers = {**GOLDEN[1][1], "company_name": PAYLOAD, "contact_email": "datenschutz@example.de"}
@@ -171,8 +171,8 @@ def test_documents_in_english_and_without_missing_data(app):
 def test_exports_and_documents_are_isolated(world, path):
     from tests.test_api import _complete
 
-    _complete(world, world.acme_key)
-    _complete(world, world.other_key)
+    _complete(world, world.acme_link)
+    _complete(world, world.other_link)
     client = world.app.test_client()
     own = client.get(f"/api/v1/orgs/acme/{path}", headers={"Authorization": f"Bearer {world.anna}"})
     assert own.status_code == 200

@@ -364,7 +364,7 @@ def test_a_walk_through_the_chat_api_gives_the_contracts_checklist(world, versio
     answers = {step: value for step, value in answers.items() if value is not None}  # optional steps left out are skipped
     pin(world.app, "acme", version)
     api = world.api
-    token, prompt = api.start(world.acme_key, locale="en")
+    token, prompt = api.start(world.acme_link, locale="en")
     steps = api.finish(token, answers, prompt)
     assert steps == contract.path(answers, version=version)
 
@@ -387,7 +387,7 @@ def test_a_new_assessment_of_an_unpinned_organisation_walks_the_latest_version(w
     pin(world.app, "acme", None)
     answers = complete(FLOW_V2, {**CUSTOMER_APP, **dict(PATH_CLASSES_V2)["sector=professional_secrecy"]})
     answers = {step: value for step, value in answers.items() if value is not None}
-    token, prompt = world.api.start(world.acme_key, locale="de")
+    token, prompt = world.api.start(world.acme_link, locale="de")
     assert world.api.finish(token, answers, prompt) == contract.path(answers, version=2)
     assert world.api.get(token)["flow"] == {"id": "whatsapp_gdpr", "version": 2}
     checklist = world.api.manager("/api/v1/orgs/acme/checklist", world.anna).get_json()

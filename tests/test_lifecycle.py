@@ -13,7 +13,7 @@ from bot.store import db
 from bot.store.managers import create_manager
 from bot.store.models import AnswerRevision, Assessment, Manager, Membership, Organisation, utcnow
 from tests.apiclient import Api
-from tests.conftest import add_organisation
+from tests.conftest import add_organisation, add_respondent_link
 from tests.test_api import INTERNAL_ONLY
 
 
@@ -21,6 +21,7 @@ from tests.test_api import INTERNAL_ONLY
 def data(app):
     """Two organisations: acme with a completed, a fresh and an old unfinished assessment; beta with one."""
     keys = {slug: add_organisation(app, slug) for slug in ("acme", "beta")}
+    keys = {slug: add_respondent_link(app, slug) for slug in keys}  # trusted: the completed one is acme's checklist
     with app.app_context():
         session = db.session()
         create_manager(session, "anna@example.de", [session.scalar(select(Organisation).where(Organisation.slug == "acme"))])

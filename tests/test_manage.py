@@ -15,6 +15,7 @@ from bot.store.managers import create_manager
 from bot.store.models import Assessment, Manager, Organisation
 from tests import contract
 from tests.apiclient import Api
+from tests.conftest import add_respondent_link
 from tests.test_api import INTERNAL_ONLY
 from tests.test_flow_walks import GOLDEN
 
@@ -33,7 +34,7 @@ def area(app):
         session.commit()
         create_manager(session, "anna@example.de", [orgs["acme"], orgs["beta"]], password=PASSWORD)
         create_manager(session, "root@example.de", [], password=PASSWORD, role="admin")
-        keys = {slug: o.embed_key for slug, o in orgs.items()}
+    keys = {slug: add_respondent_link(app, slug) for slug in orgs}
     api = Api(app)
     for slug, answers in [("acme", {**GOLDEN[1][1], "company_name": PAYLOAD}), ("acme", GOLDEN[0][1]), ("other", INTERNAL_ONLY)]:
         token, prompt = api.start(keys[slug], locale="de")
@@ -117,8 +118,7 @@ def test_overview_shows_own_organisations_with_attention_first(area, anna):
     assert rows[0].find(attrs={"data-critical": True})["data-critical"] == "0"
     # a critical result moves an organisation to the top
     api = Api(area)
-    with area.app_context():
-        key = db.session().scalar(select(Organisation.embed_key).where(Organisation.slug == "acme"))
+    key = add_respondent_link(area, "acme")
     token, prompt = api.start(key)
     api.finish(token, GOLDEN[1][1], prompt)
     rows = page(anna.get("/manage/")).select("tr[data-org]")
@@ -159,8 +159,7 @@ def test_downloads_from_the_manager_area(anna, fmt):
 def test_documents_page_shows_texts_escaped_with_downloads(area, anna):
     # make the hostile company name the latest result
     api = Api(area)
-    with area.app_context():
-        key = db.session().scalar(select(Organisation.embed_key).where(Organisation.slug == "acme"))
+    key = add_respondent_link(area, "acme")
     token, prompt = api.start(key, locale="de")
     api.finish(token, {**GOLDEN[0][1], "company_name": PAYLOAD}, prompt)
     response = anna.get("/manage/orgs/acme/documents")
@@ -351,14 +350,13 @@ def test_every_html_page_has_the_policy_and_no_inline_code(area):
 def test_the_wizard_summary_offers_exports_to_a_logged_in_manager(area, anna):
     from tests.wizard_user import WizardUser
 
-    with area.app_context():
-        keys = dict(db.session().execute(select(Organisation.slug, Organisation.embed_key)).all())
-    respondent = WizardUser(area.test_client()).start(f"/w/{keys['acme']}")
+    keys = {slug: add_respondent_link(area, slug) for slug in ("acme", "other")}
+    respondent = WizardUser(area.test_client()).start(f"/r/{keys['acme']}")
     respondent.finish(INTERNAL_ONLY)
     assert respondent.page.find("a", href="/manage/orgs/acme/checklist.pdf") is None  # not for the respondent
     manager_view = WizardUser(anna).open(f"/w/a/{respondent.token}")
     assert manager_view.page.find("a", href="/manage/orgs/acme/checklist.pdf") is not None
-    foreign = WizardUser(area.test_client()).start(f"/w/{keys['other']}")
+    foreign = WizardUser(area.test_client()).start(f"/r/{keys['other']}")
     foreign.finish(INTERNAL_ONLY)
     assert WizardUser(anna).open(f"/w/a/{foreign.token}").page.find("a", href="/manage/orgs/other/checklist.pdf") is None
 

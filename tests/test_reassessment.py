@@ -14,6 +14,7 @@ from bot.store.models import AnswerRevision, Assessment, Organisation
 from bot.store.organisations import FlowChoice, pin_flow
 from bot.turns import NoMigrationError, TurnService
 from tests.apiclient import Api
+from tests.conftest import add_respondent_link
 from tests.test_flow_versions import TINY_V1, TINY_V2, VERSIONS_DIR
 from tests.test_flow_walks import GOLDEN
 
@@ -37,7 +38,7 @@ def org(backend_app):
         session.add_all([acme, other])
         session.commit()
         _manager, token = create_manager(session, "anna@example.de", [acme], password=PASSWORD)
-        keys = {"acme": acme.embed_key, "other": other.embed_key}
+    keys = {slug: add_respondent_link(app, slug) for slug in ("acme", "other")}
     api = Api(app)
     for slug in ("acme", "other"):
         started, prompt = api.start(keys[slug], locale="en")
@@ -74,8 +75,7 @@ def unpin(app, slug="acme"):
 
 def completed_on_v1(org, answers, slug="acme") -> None:
     """Complete one more version-1 assessment of the (pinned) organisation with `answers`."""
-    with org["app"].app_context():
-        key = db.session().scalar(select(Organisation.embed_key).where(Organisation.slug == slug))
+    key = add_respondent_link(org["app"], slug)
     token, prompt = org["api"].start(key, locale="en")
     org["api"].finish(token, answers, prompt)
     assert org["api"].get(token)["flow"]["version"] == 1

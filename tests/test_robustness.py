@@ -49,11 +49,11 @@ FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=list(Healt
 def _tokens(world) -> dict[str, str]:
     """Assessments in three states: new, half-way, completed (so generated requests reach real ones)."""
     api = world.api
-    new, _ = api.start(world.acme_key, locale="de")
-    halfway, _ = api.start(world.acme_key, locale="en")
+    new, _ = api.start(world.acme_link, locale="de")
+    halfway, _ = api.start(world.acme_link, locale="en")
     for step, value in (("purpose", "customer"), ("sensitive_data", "no")):
         assert api.answer(halfway, step, value).status_code == 200
-    done, prompt = api.start(world.acme_key)
+    done, prompt = api.start(world.acme_link)
     api.finish(done, INTERNAL_ONLY, prompt)
     return {"new": new, "halfway": halfway, "done": done}
 
@@ -116,7 +116,7 @@ def conversation_machine(world):
 
         def __init__(self) -> None:
             super().__init__()
-            self.token, prompt = api.start(world.acme_key, locale="de")
+            self.token, prompt = api.start(world.acme_link, locale="de")
             self.state, self.answers, self.accepted = prompt["step"], {}, 0
 
         @precondition(lambda self: self.state != "done")
@@ -231,7 +231,7 @@ def _assert_refused(response) -> None:
 
 def test_fuzzed_answer_bodies_are_refused_and_change_nothing(world):
     """At the first step even a well-formed back is refused (409), so every body here is a refusal."""
-    token, _ = world.api.start(world.acme_key, locale="de")
+    token, _ = world.api.start(world.acme_link, locale="de")
     before = snapshot(world.app, token)
 
     @FUZZ
@@ -244,7 +244,7 @@ def test_fuzzed_answer_bodies_are_refused_and_change_nothing(world):
 
 
 def test_fuzzed_create_and_language_bodies_are_refused_and_change_nothing(world):
-    token, _ = world.api.start(world.acme_key, locale="de")
+    token, _ = world.api.start(world.acme_link, locale="de")
     before = snapshot(world.app, token)
     assessments = count(world.app, Assessment)
     not_a_key = json_values.filter(lambda v: v != world.acme_key and v != world.other_key)
@@ -269,7 +269,7 @@ def test_fuzzed_create_and_language_bodies_are_refused_and_change_nothing(world)
 @pytest.mark.parametrize("step", ["company_name", "contact_email", "privacy_url"])
 def test_fuzzed_text_answers_are_stored_as_given_or_refused(world, step):
     """Any unicode text is either stored exactly as sent or refused with a 4xx (never a 5xx)."""
-    token, _ = world.api.start(world.acme_key)
+    token, _ = world.api.start(world.acme_link)
     _walk_to(world.api, token, step, {**SCENARIOS[2][1], "contact_email": "kontakt@example.de"})
 
     @FUZZ
@@ -291,7 +291,7 @@ def test_fuzzed_wizard_forms_are_refused_and_change_nothing(world):
     """The no-JavaScript wizard's forms: any field values (and any CSRF token) never give a 5xx and store nothing."""
     from tests.wizard_user import WizardUser
 
-    user = WizardUser(world.app.test_client()).start(f"/w/{world.acme_key}")
+    user = WizardUser(world.app.test_client()).start(f"/r/{world.acme_link}")
     token, csrf_token = user.token, dict(user.fields())["csrf_token"]
     before = snapshot(world.app, token)
     form_text = st.text(max_size=50) | st.integers(2_000, 70_000).map(lambda n: "x" * n)

@@ -22,7 +22,7 @@ from bot.store import db
 from bot.store.managers import create_manager
 from bot.store.models import Organisation
 from tests.apiclient import Api
-from tests.conftest import skip_or_fail
+from tests.conftest import add_respondent_link, skip_or_fail
 from tests.test_flow_walks import GOLDEN
 
 PASSWORD = "correct horse battery"
@@ -52,7 +52,7 @@ def _finish(app, slug: str, answers: dict, pin: int | None = None) -> None:
         org = session.scalar(select(Organisation).where(Organisation.slug == slug))
         org.flow_version = pin
         session.commit()
-        key = org.embed_key
+    key = add_respondent_link(app, slug)
     api = Api(app)
     token, prompt = api.start(key, locale="de")
     api.finish(token, answers, prompt)

@@ -1,8 +1,9 @@
-"""The widget's server side: its files and cache headers, its words, CORS and the origin allow-list, the demo page."""
+"""The widget's server side: the loader and its frame page (headers, framing policy), its words, CORS and the origin allow-list, the demo page."""
 
 from __future__ import annotations
 
 import pytest
+from bs4 import BeautifulSoup
 from sqlalchemy import select
 
 from bot.store import db
@@ -26,6 +27,52 @@ def test_the_script_is_served_with_short_revalidated_caching(client):
     assert again.status_code == 304
 
 
+def test_the_loader_keeps_nothing_on_the_host_page(client):
+    """The loader runs on the host page: no storage, no chat API call; the conversation is the frame's."""
+    loader = client.get("/widget.js").data.decode()
+    assert "localStorage" not in loader and "sessionStorage" not in loader and "/api/" not in loader
+    assert "/widget/frame?" in loader and "#link=" in loader  # a respondent link only in the fragment
+    frame_script = client.get("/static/widget/frame.js")
+    assert frame_script.status_code == 200 and frame_script.mimetype == "text/javascript"
+    assert "localStorage" in frame_script.data.decode()
+
+
+def _frame(client, query: str):
+    response = client.get("/widget/frame?" + query)
+    assert response.status_code == 200 and response.mimetype == "text/html"
+    return response, BeautifulSoup(response.data, "html.parser")
+
+
+def test_the_frame_may_be_framed_only_by_the_allowed_origins(client, shop):
+    response, soup = _frame(client, f"embed_key={shop}&lang=en&mode=inline&origin=https://shop.example")
+    policy = response.headers["Content-Security-Policy"]
+    assert policy == "default-src 'self'; frame-ancestors 'self' https://shop.example https://www.shop.example; base-uri 'none'; form-action 'self'"
+    assert "X-Frame-Options" not in response.headers and response.headers["Cache-Control"] == "no-cache"
+    body = soup.body
+    assert (body["data-mode"], body["data-embed-key"], body["data-parent-origin"]) == ("inline", shop, "https://shop.example")
+    assert soup.html["lang"] == "en"
+    # the strict page policy otherwise: scripts only from files, no inline style or handler
+    assert [s["src"].split("?")[0] for s in soup.find_all("script")] == ["/static/widget/frame.js"]
+    assert all(not s.string for s in soup.find_all("script")) and not soup.find_all("style") and not soup.find_all(style=True)
+    # every other page still refuses to be framed
+    assert "frame-ancestors 'none'" in client.get("/demo").headers["Content-Security-Policy"]
+
+
+@pytest.mark.parametrize("query", ["embed_key={key}", "embed_key=no-such-key", "", "lang=de#link=whatever"])
+def test_the_frame_may_be_framed_anywhere_without_an_allow_list(app, client, query):
+    key = add_organisation(app, "open")
+    response, soup = _frame(client, query.format(key=key))
+    assert "frame-ancestors *;" in response.headers["Content-Security-Policy"]
+    assert soup.body["data-mode"] == "launcher" and soup.body["data-parent-origin"] == ""
+
+
+def test_the_framing_policy_cannot_be_widened_by_a_stored_origin(app, client):
+    key = add_organisation(app, "odd", allowed_origins="https://ok.example https://x.example;script-src * javascript:alert(1)")
+    response, soup = _frame(client, f"embed_key={key}&origin=javascript:alert(1)")
+    assert "frame-ancestors 'self' https://ok.example;" in response.headers["Content-Security-Policy"]
+    assert soup.body["data-parent-origin"] == ""  # the frame posts only to an origin it can name safely
+
+
 def test_the_styles_are_immutable_at_their_versioned_address(client):
     style = client.get("/widget/texts.json").get_json()["style"]
     assert style.startswith("/widget.css?v=")
@@ -39,6 +86,7 @@ def test_the_widget_words_come_from_the_catalogs(client, lang, word):
     data = client.get(f"/widget/texts.json?lang={lang}").get_json()
     assert data["locale"] == lang and data["texts"]["restart"] == word
     assert "{answered}" in data["texts"]["progress"] and "{total}" in data["texts"]["progress"]
+    assert "{organisation}" in data["texts"]["consent_label"]
 
 
 def test_cors_preflight_and_response_headers(client, shop):

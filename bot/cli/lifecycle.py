@@ -11,7 +11,8 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import delete, select
 
-from ..store import db
+from ..store import db, events, submissions
+from ..store.assessments import TRUSTED
 from ..store.models import AnswerRevision, Assessment, OrganisationProfile, utcnow
 from ..store.profiles import profile_of
 from .common import organisation_or_exit, safe_url
@@ -38,7 +39,11 @@ def _age(value: str) -> timedelta:
 @click.option("--dry-run", is_flag=True, help="Only count what would be deleted.")
 @with_appcontext
 def purge(older_than: str | None, dry_run: bool) -> None:
-    """Delete abandoned (unfinished) assessments whose last answer is older than the given age."""
+    """Delete abandoned assessments and expired self-assessments.
+
+    Abandoned: unfinished, last answered before the given age. Expired self-assessments:
+    completed more than RETENTION_SELF_ASSESSMENT_DAYS ago and never adopted.
+    """
     age = _age(older_than) if older_than else timedelta(days=int(current_app.config["RETENTION_ABANDONED_DAYS"]))
     cutoff = utcnow() - age
     session = db.session()
@@ -51,6 +56,9 @@ def purge(older_than: str | None, dry_run: bool) -> None:
     session.execute(delete(Assessment).where(Assessment.id.in_(stale)))
     session.commit()
     click.echo(f"Deleted {found} abandoned assessment(s) last answered before {cutoff:%Y-%m-%d %H:%M} UTC.")
+    days = int(current_app.config["RETENTION_SELF_ASSESSMENT_DAYS"])
+    deleted = submissions.purge_self_assessments(session, days)
+    click.echo(f"Deleted {deleted} self-assessment(s) completed more than {days} days ago and not adopted.")
 
 
 @click.command("export-org")
@@ -58,10 +66,14 @@ def purge(older_than: str | None, dry_run: bool) -> None:
 @click.option("--output", "-o", type=click.File("w", encoding="utf-8"), default="-", show_default=True, help="File to write (- for stdout).")
 @with_appcontext
 def export_org(slug: str, output: IO[str]) -> None:
-    """Write all data of one organisation as JSON: its profile, assessments, answers, revisions and who may see it."""
+    """Write all data of one organisation as JSON: its profile, assessments, answers, revisions and who may see it.
+
+    Public self-assessments belong to their respondents: only adopted ones are included.
+    """
     organisation = organisation_or_exit(slug)
     session = db.session()
-    assessments = session.scalars(select(Assessment).where(Assessment.organisation_id == organisation.id).order_by(Assessment.id)).all()
+    query = select(Assessment).where(Assessment.organisation_id == organisation.id, TRUSTED).order_by(Assessment.id)
+    assessments = session.scalars(query).all()
     ids = [a.id for a in assessments]
     revisions = session.scalars(select(AnswerRevision).where(AnswerRevision.assessment_id.in_(ids)).order_by(AnswerRevision.id)).all() if ids else []
     by_assessment: dict[int, list[dict[str, Any]]] = {}
@@ -98,6 +110,7 @@ def delete_org(slug: str, yes: bool) -> None:
     session.execute(delete(AnswerRevision).where(AnswerRevision.assessment_id.in_(ids)))
     session.execute(delete(Assessment).where(Assessment.organisation_id == organisation.id))
     session.execute(delete(OrganisationProfile).where(OrganisationProfile.organisation_id == organisation.id))
+    events.record(session, events.CLI, "organisation.deleted", organisation, organisation.name)
     session.delete(organisation)
     session.commit()
     click.echo(f"Deleted {slug}.")

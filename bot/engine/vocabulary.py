@@ -76,10 +76,20 @@ class TurnErrorCode(StrEnum):
     UNKNOWN_STEP = "unknown_step"
     UNKNOWN_TRIGGER = "unknown_trigger"
     FLOW_UNAVAILABLE = "flow_unavailable"
+    ASSESSMENT_CLOSED = "assessment_closed"
 
 
-# Refusals about the state (someone else moved on, or the flow is over), not about the value.
-CONFLICT_CODES = frozenset({TurnErrorCode.STALE_STEP, TurnErrorCode.FLOW_FINISHED, TurnErrorCode.NO_PREVIOUS_STEP})
+# Refusals about the state (someone else moved on, the flow is over or closed), not about the value.
+CONFLICT_CODES = frozenset({TurnErrorCode.STALE_STEP, TurnErrorCode.FLOW_FINISHED, TurnErrorCode.NO_PREVIOUS_STEP, TurnErrorCode.ASSESSMENT_CLOSED})
+
+
+class StartedVia(StrEnum):
+    """How an assessment was started, and so whose result it is."""
+
+    PUBLIC = "public"  # the public embed key: a self-assessment, the respondent's own
+    RESPONDENT_LINK = "respondent_link"  # a manager's respondent link: the organisation's own people
+    REASSESSMENT = "reassessment"  # a manager's re-assessment of the checklist of record
+    LEGACY = "legacy"  # before respondent links existed (kept as the organisation's record)
 
 
 class ExportFormat(StrEnum):

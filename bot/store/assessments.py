@@ -11,16 +11,17 @@ hosts can share one database.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from ..engine import DONE
-from ..engine.vocabulary import TurnAction
-from .models import AnswerRevision, Assessment, Organisation, utcnow
+from ..engine.vocabulary import StartedVia, TurnAction
+from .models import AnswerRevision, Assessment, Organisation, hash_token, new_assessment_token, utcnow
 
 
 class StaleAssessmentError(Exception):
@@ -38,6 +39,7 @@ class TurnRecord:
     value: Any
     surface: str
     completed_answers: dict[str, Any] | None = None  # set when the turn finished the flow
+    becomes_record: bool = False  # the finished assessment is trusted: it becomes the organisation's checklist of record
 
 
 def organisation_by_embed_key(session: Session, embed_key: str) -> Organisation | None:
@@ -45,13 +47,35 @@ def organisation_by_embed_key(session: Session, embed_key: str) -> Organisation 
     return session.scalar(select(Organisation).where(Organisation.embed_key == embed_key))
 
 
+# Trusted assessments: those that are (or may become) the organisation's checklist of record.
+TRUSTED = or_(Assessment.started_via != StartedVia.PUBLIC, Assessment.adopted_at.is_not(None))
+
+
 def assessment_by_token(session: Session, token: str) -> Assessment | None:
-    """The assessment with this token, if any, with its organisation (one query)."""
-    return session.scalar(select(Assessment).options(joinedload(Assessment.organisation)).where(Assessment.token == token))
+    """The assessment with this token (compared by hash), if any, with its organisation (one query)."""
+    query = (
+        select(Assessment)
+        .options(joinedload(Assessment.organisation), joinedload(Assessment.respondent_link))
+        .where(Assessment.token_hash == hash_token(token))
+    )
+    assessment = session.scalar(query)
+    if assessment is not None:
+        assessment._token = token  # the caller holds the capability: let it build its own links
+    return assessment
 
 
-def create(session: Session, organisation: Organisation, flow_id: str, flow_version: int, state: str, locale: str, surface: str) -> Assessment:
-    """Create and commit a new assessment of a flow version at its first step."""
+def create(
+    session: Session,
+    organisation: Organisation,
+    flow_id: str,
+    flow_version: int,
+    state: str,
+    locale: str,
+    surface: str,
+    started_via: StartedVia = StartedVia.PUBLIC,
+    respondent_link_id: int | None = None,
+) -> Assessment:
+    """Create and commit a new assessment of a flow version at its first step; its token is on the object only."""
     assessment = Assessment(
         organisation_id=organisation.id,
         flow_id=flow_id,
@@ -60,7 +84,10 @@ def create(session: Session, organisation: Organisation, flow_id: str, flow_vers
         answers={},
         locale=locale,
         surface=surface,
+        started_via=started_via,
+        respondent_link_id=respondent_link_id,
     )
+    assessment.token = new_assessment_token()
     session.add(assessment)
     session.commit()
     return assessment
@@ -83,7 +110,9 @@ def create_reassessment(session: Session, source: Assessment, flow_version: int,
         locale=locale,
         surface=surface,
         reassessment_of=source.id,
+        started_via=StartedVia.REASSESSMENT,
     )
+    assessment.token = new_assessment_token()
     session.add(assessment)
     session.flush()
     now = utcnow()
@@ -118,6 +147,8 @@ def save_turn(session: Session, assessment: Assessment, record: TurnRecord) -> N
     changes: dict[str, Any] = {"state": record.state, "answers": record.answers, "updated_at": now, "version": assessment.version + 1}
     if record.completed_answers is not None:
         changes |= {"completed_at": now, "completed_answers": record.completed_answers}
+        if record.becomes_record:
+            changes["recorded_at"] = now
     # Two plain statements, as a hand-written turn would do: the version check in the UPDATE, then the revision.
     # (Core statements rather than the ORM's unit of work: the same SQL, at a fraction of the Python cost.)
     try:
@@ -126,7 +157,7 @@ def save_turn(session: Session, assessment: Assessment, record: TurnRecord) -> N
             execution_options={"synchronize_session": False},
         )
         if updated.rowcount != 1:  # type: ignore[attr-defined]  # an UPDATE's result is a CursorResult
-            raise StaleAssessmentError(assessment.token)
+            raise StaleAssessmentError(assessment.id)
         session.execute(
             insert(AnswerRevision).values(
                 assessment_id=assessment.id,
@@ -141,7 +172,7 @@ def save_turn(session: Session, assessment: Assessment, record: TurnRecord) -> N
         session.commit()
     except (StaleAssessmentError, IntegrityError) as exc:
         session.rollback()
-        raise StaleAssessmentError(assessment.token) from exc
+        raise StaleAssessmentError(assessment.id) from exc
     for name, value in changes.items():  # the object now shows what was committed
         set_committed_value(assessment, name, value)
 
@@ -160,29 +191,45 @@ def set_locale(session: Session, assessment: Assessment, locale: str) -> None:
     session.refresh(assessment)
 
 
-def latest_completed(session: Session, organisation: Organisation) -> Assessment | None:
-    """The organisation's most recently completed assessment, if any."""
+def record_of(session: Session, organisation: Organisation) -> Assessment | None:
+    """The organisation's checklist of record: the trusted assessment that most recently became it, if any.
+
+    A completed respondent-link assessment or re-assessment becomes it on completion
+    (and again whenever its respondent completes a change); a public self-assessment
+    only when a manager adopts it.
+    """
     query = (
         select(Assessment)
-        .where(Assessment.organisation_id == organisation.id, Assessment.completed_at.is_not(None))
-        .order_by(Assessment.completed_at.desc(), Assessment.id.desc())
+        .where(Assessment.organisation_id == organisation.id, Assessment.recorded_at.is_not(None))
+        .order_by(Assessment.recorded_at.desc(), Assessment.id.desc())
         .limit(1)
     )
     return session.scalar(query)
 
 
+def is_idle(assessment: Assessment, idle_days: int, now: Any = None) -> bool:
+    """Whether an unfinished assessment has been left alone too long: its token no longer opens it."""
+    return assessment.completed_at is None and assessment.updated_at < (now or utcnow()) - timedelta(days=idle_days)
+
+
 def history(session: Session, organisation: Organisation, limit: int) -> tuple[list[Assessment], list[AnswerRevision]]:
-    """The organisation's assessments and answer revisions, newest first (at most `limit` each)."""
+    """The organisation's trusted assessments and their answer revisions, newest first (at most `limit` each).
+
+    Public self-assessments are the respondents' own: they appear only once adopted.
+    """
     assessments = list(
         session.scalars(
-            select(Assessment).where(Assessment.organisation_id == organisation.id).order_by(Assessment.created_at.desc(), Assessment.id.desc()).limit(limit)
+            select(Assessment)
+            .where(Assessment.organisation_id == organisation.id, TRUSTED)
+            .order_by(Assessment.created_at.desc(), Assessment.id.desc())
+            .limit(limit)
         )
     )
     revisions = list(
         session.scalars(
             select(AnswerRevision)
             .join(Assessment, Assessment.id == AnswerRevision.assessment_id)
-            .where(Assessment.organisation_id == organisation.id)
+            .where(Assessment.organisation_id == organisation.id, TRUSTED)
             .order_by(AnswerRevision.created_at.desc(), AnswerRevision.id.desc())
             .limit(limit)
         )
@@ -201,13 +248,13 @@ def _latest_per_organisation(session: Session, organisation_ids: list[int], wher
 
 
 def overview(session: Session, organisations: list[Organisation]) -> dict[int, tuple[Assessment | None, Assessment | None]]:
-    """For each organisation: its latest completed assessment and its latest unfinished one (two queries in all)."""
+    """For each organisation: its checklist of record and its latest unfinished trusted assessment (two queries in all)."""
     ids = [o.id for o in organisations]
-    completed = _latest_per_organisation(session, ids, Assessment.completed_at.is_not(None), (Assessment.completed_at.desc(), Assessment.id.desc()))
-    open_ = _latest_per_organisation(session, ids, Assessment.state != DONE, (Assessment.updated_at.desc(), Assessment.id.desc()))
+    completed = _latest_per_organisation(session, ids, Assessment.recorded_at.is_not(None), (Assessment.recorded_at.desc(), Assessment.id.desc()))
+    open_ = _latest_per_organisation(session, ids, (Assessment.state != DONE) & TRUSTED, (Assessment.updated_at.desc(), Assessment.id.desc()))
     return {i: (completed.get(i), open_.get(i)) for i in ids}
 
 
 def assessment_of(session: Session, organisation: Organisation, assessment_id: int) -> Assessment | None:
-    """An assessment by id, only if it belongs to this organisation."""
-    return session.scalar(select(Assessment).where(Assessment.id == assessment_id, Assessment.organisation_id == organisation.id))
+    """A trusted assessment by id, only if it belongs to this organisation (a self-assessment only once adopted)."""
+    return session.scalar(select(Assessment).where(Assessment.id == assessment_id, Assessment.organisation_id == organisation.id, TRUSTED))

@@ -1,18 +1,18 @@
-"""Typed SQLAlchemy 2.x models: organisations, managers, assessments and answer revisions."""
+"""Typed SQLAlchemy 2.x models: organisations, managers, respondent links, assessments, answer revisions, events."""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
-from ..engine.vocabulary import Surface
+from ..engine.vocabulary import StartedVia, Surface
 
 ROLES = ("member", "admin")
 # The flow a new organisation uses (its latest version unless pinned).
@@ -42,13 +42,22 @@ def new_assessment_token() -> str:
     return _random_key(24)
 
 
+# Respondent link tokens carry a prefix (as API tokens do), so secret scanners and people recognise them.
+LINK_TOKEN_PREFIX = "war_"
+
+
+def new_link_token() -> str:
+    """A random respondent link token (192 bits) with its prefix; only its hash is stored."""
+    return LINK_TOKEN_PREFIX + secrets.token_urlsafe(24)
+
+
 def new_api_token() -> str:
     """A random manager API token (256 bits); only its hash is stored."""
     return "wam_" + secrets.token_urlsafe(32)
 
 
 def hash_token(token: str) -> str:
-    """The stored form of an API token: SHA-256 suffices for 256 random bits (no salt or stretching needed)."""
+    """The stored form of a token (API, assessment, respondent link): SHA-256 suffices for 192+ random bits (no salt or stretching needed)."""
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
@@ -93,6 +102,8 @@ class Organisation(Base):
     # The flow its new assessments use; a pinned version (e.g. to finish an audit cycle) or None for the latest.
     flow_id: Mapped[str] = mapped_column(String(64), default=DEFAULT_FLOW_ID, server_default=DEFAULT_FLOW_ID)
     flow_version: Mapped[int | None] = mapped_column(Integer)
+    # Whether the public embed key starts self-assessments (the widget on a public page, /w/<embed key>).
+    public_widget: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="organisation", cascade="all, delete-orphan", passive_deletes=True)
 
@@ -136,6 +147,42 @@ class Membership(Base):
     organisation: Mapped[Organisation] = relationship(back_populates="memberships")
 
 
+class RespondentLink(Base):
+    """A manager's link for the organisation's own people: assessments started from it are trusted.
+
+    Only the token's hash is stored (the manager sees the token once). It can be used
+    any number of times until it expires or is revoked.
+    """
+
+    __tablename__ = "respondent_link"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    label: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("manager.id", ondelete="SET NULL", name="fk_respondent_link_created_by"))
+    expires_at: Mapped[datetime] = mapped_column()
+    revoked_at: Mapped[datetime | None] = mapped_column()
+
+    organisation: Mapped[Organisation] = relationship()
+
+    def usable(self, now: datetime | None = None) -> bool:
+        """Whether the link still starts assessments (neither revoked nor expired)."""
+        return self.revoked_at is None and (now or utcnow()) < self.expires_at
+
+    def as_dict(self) -> dict[str, Any]:
+        """The link as the manager API lists it (never its token)."""
+        return {
+            "id": self.id,
+            "label": self.label,
+            "created_at": self.created_at.isoformat(),
+            "expires": self.expires_at.isoformat(),
+            "revoked_at": self.revoked_at.isoformat() if self.revoked_at else None,
+            "active": self.usable(),
+        }
+
+
 class Assessment(Base):
     """One run of a flow for one organisation: the persisted conversation.
 
@@ -144,13 +191,19 @@ class Assessment(Base):
     concurrent turns exactly one commits and the other gets 409. When the flow
     reaches "done", the effective answers are copied to `completed_answers`, so the
     checklist stays the last completed one even while someone goes back to edit.
+
+    Only the token's hash is stored; `token` is known on the object only where it was
+    created or opened with its token. `started_via` says whom it belongs to: a public
+    self-assessment (the respondent's own, never the organisation's record unless a
+    manager adopts it) or a trusted one (respondent link, re-assessment). `recorded_at`
+    is when it last became the organisation's checklist of record.
     """
 
     __tablename__ = "assessment"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id", ondelete="CASCADE"))
-    token: Mapped[str] = mapped_column(String(64), unique=True, default=new_assessment_token)
+    token_hash: Mapped[str] = mapped_column(String(64))
     flow_id: Mapped[str] = mapped_column(String(64))
     flow_version: Mapped[int] = mapped_column(Integer)
     state: Mapped[str] = mapped_column(String(64))
@@ -165,8 +218,48 @@ class Assessment(Base):
     completed_answers: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # A re-assessment: the assessment whose answers were migrated into this one (on a newer flow version).
     reassessment_of: Mapped[int | None] = mapped_column(ForeignKey("assessment.id", ondelete="SET NULL", name="fk_assessment_reassessment_of"))
+    started_via: Mapped[str] = mapped_column(String(16), default=StartedVia.PUBLIC, server_default=StartedVia.LEGACY)
+    respondent_link_id: Mapped[int | None] = mapped_column(ForeignKey("respondent_link.id", ondelete="SET NULL", name="fk_assessment_respondent_link"))
+    recorded_at: Mapped[datetime | None] = mapped_column()
+    # A public self-assessment's consent to pass the result to the organisation, with an optional contact address.
+    consented_at: Mapped[datetime | None] = mapped_column()
+    contact_email: Mapped[str | None] = mapped_column(String(254))
+    adopted_at: Mapped[datetime | None] = mapped_column()
+    adopted_by: Mapped[int | None] = mapped_column(ForeignKey("manager.id", ondelete="SET NULL", name="fk_assessment_adopted_by"))
+    dismissed_at: Mapped[datetime | None] = mapped_column()
 
     organisation: Mapped[Organisation] = relationship()
+    respondent_link: Mapped[RespondentLink | None] = relationship()
+
+    # The token itself: set where the assessment was created or opened with it (never stored, never loaded).
+    _token = cast("str | None", None)
+
+    @property
+    def token(self) -> str:
+        """The assessment's token, known only to whoever created or opened it with it."""
+        if self._token is None:
+            raise AttributeError("only the hash of an assessment token is stored")
+        return self._token
+
+    @token.setter
+    def token(self, value: str) -> None:
+        self._token = value
+        self.token_hash = hash_token(value)
+
+    @property
+    def is_self_assessment(self) -> bool:
+        """Started with the public embed key: the respondent's own result."""
+        return self.started_via == StartedVia.PUBLIC
+
+    @property
+    def trusted(self) -> bool:
+        """Whether it may be (or become) the organisation's checklist of record."""
+        return not self.is_self_assessment or self.adopted_at is not None
+
+    @property
+    def record_via(self) -> str:
+        """How it became the checklist of record: respondent_link, reassessment, adoption or legacy."""
+        return "adoption" if self.adopted_at is not None else self.started_via
 
     def summary(self) -> dict[str, Any]:
         """The assessment's facts as JSON-ready values (never its token: that is the respondent's capability)."""
@@ -177,15 +270,20 @@ class Assessment(Base):
             "state": self.state,
             "locale": self.locale,
             "channel": self.surface,  # the public name of the surface
+            "started_via": self.started_via,
+            "respondent_link": self.respondent_link_id,
             "created_at": self.created_at.isoformat(),
             "updated_at": self.updated_at.isoformat(),
             "completed_at": self.completed_at.isoformat() if self.completed_at else None,
+            "recorded_at": self.recorded_at.isoformat() if self.recorded_at else None,
         }
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 (SQLAlchemy's declarative convention)
     __table_args__ = (
         Index("ix_assessment_org_completed", "organisation_id", "completed_at"),
         Index("ix_assessment_org_updated", "organisation_id", "updated_at"),
+        Index("ix_assessment_org_recorded", "organisation_id", "recorded_at"),
+        UniqueConstraint("token_hash", name="uq_assessment_token_hash"),
     )
 
 
@@ -262,3 +360,39 @@ class OrganisationProfile(Base):
     def as_dict(self) -> dict[str, str | None]:
         """The profile's fields (None where not filled in)."""
         return {name: getattr(self, name) for name in PROFILE_FIELDS}
+
+
+class Event(Base):
+    """One entry of the append-only event log: who did what, when, from where.
+
+    No foreign keys: an entry outlives the organisation or manager it names (the
+    deletion of an organisation is itself an event), so it keeps their slug and e-mail.
+    """
+
+    __tablename__ = "event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    organisation_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    organisation_slug: Mapped[str | None] = mapped_column(String(64))
+    actor_id: Mapped[int | None] = mapped_column(Integer)
+    actor: Mapped[str] = mapped_column(String(254))  # the manager's e-mail, "cli" or "respondent"
+    action: Mapped[str] = mapped_column(String(48))
+    subject: Mapped[str | None] = mapped_column(String(200))
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    via: Mapped[str] = mapped_column(String(16))  # api, manager area, cli, wizard, widget
+    address: Mapped[str | None] = mapped_column(String(64))  # the client's IP address
+
+    def as_dict(self) -> dict[str, Any]:
+        """The event as JSON-ready values."""
+        return {
+            "id": self.id,
+            "at": self.created_at.isoformat(),
+            "organisation": self.organisation_slug,
+            "actor": self.actor,
+            "action": self.action,
+            "subject": self.subject,
+            "details": self.details,
+            "via": self.via,
+            "address": self.address,
+        }

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..i18n import SUPPORTED_LOCALES
+from . import events
 from .models import Organisation
 
 # A DNS label (RFC 1123): the slug travels in URLs and download file names, so it must be plain
@@ -118,14 +119,16 @@ def parse_flow_ref(text: str, available: Iterable[tuple[str, int]]) -> FlowChoic
     return FlowChoice(flow_id, version)
 
 
-def pin_flow(session: Session, organisation: Organisation, choice: FlowChoice) -> None:
-    """Pin the organisation's new assessments to a flow version, or unpin (version None: always the latest).
+def pin_flow(session: Session, organisation: Organisation, choice: FlowChoice, actor: events.Actor = events.CLI) -> None:
+    """Pin the organisation's new assessments to a flow version, or unpin (version None: always the latest); logged as an event.
 
     Assessments already started keep their own version; only new ones follow the pin.
     """
+    before = flow_label(organisation)
     if choice.flow_id is not None:
         organisation.flow_id = choice.flow_id
     organisation.flow_version = choice.version
+    events.record(session, actor, "organisation.pin_changed", organisation, flow_label(organisation), before=before, after=flow_label(organisation))
     session.commit()
 
 

@@ -12,5 +12,6 @@ def turn_service() -> TurnService:
     if "turn_service" not in g:
         from ..store.db import session
 
-        g.turn_service = TurnService(session(), current_app.extensions["engines"])
+        idle_days = int(current_app.config.get("ASSESSMENT_IDLE_DAYS") or 30)
+        g.turn_service = TurnService(session(), current_app.extensions["engines"], idle_days)
     return g.turn_service

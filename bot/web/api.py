@@ -1,7 +1,9 @@
 """The chat API (public, used by the widget): create, resume, answer and go back.
 
-Authorised by the organisation's public embed key (create) and then by the
-assessment token, a random capability. Prompts and error messages come in the
+Started with the organisation's public embed key (a self-assessment, the
+respondent's own) or with a manager's respondent link (trusted: it becomes the
+organisation's checklist of record); then authorised by the assessment token, a
+random capability stored only as a hash. Prompts and error messages come in the
 assessment's language (`?lang=` overrides it for one response). Each turn is one
 transaction; a concurrent second writer gets 409 with the current prompt.
 """
@@ -12,16 +14,17 @@ import json
 from typing import Any
 
 from babel.support import Translations
-from flask import Blueprint, current_app, g, jsonify, request, url_for
+from flask import Blueprint, Response, current_app, g, jsonify, request, url_for
 from flask_babel import gettext
 
 from ..engine import TurnError
 from ..engine.vocabulary import Surface, TurnErrorCode
 from ..i18n import N_, SUPPORTED_LOCALES, catalog, prompt_dict, turn_error_message
 from ..store import assessments as store
+from ..store import links, submissions
 from ..store.db import session
-from ..store.models import Assessment, Organisation, origin_allowed
-from ..turns import Accepted, Conflict, Conversation, TurnOutcome, is_plausible_key
+from ..store.models import Assessment, Organisation, RespondentLink, origin_allowed
+from ..turns import Accepted, Conflict, Conversation, TurnOutcome, is_closed, is_plausible_key
 from . import turn_service
 from .errors import HTTP_MESSAGES, ApiError, locale_error, query_locale
 from .limits import create_limit, limiter, turn_limit
@@ -37,6 +40,11 @@ MESSAGES = {
     "unknown_embed_key": N_("This embed key is unknown. Please check the snippet on your web page."),
     "unknown_assessment": N_("This assessment does not exist. Please check the link or start again."),
     "origin_not_allowed": N_("This web site may not use this organisation's questionnaire."),
+    "unknown_respondent_link": N_("This link is unknown. Please check it or ask the person who sent it to you."),
+    "respondent_link_expired": N_("This link has expired or was withdrawn. Please ask the person who sent it to you for a new one."),
+    "public_widget_off": N_("This organisation does not offer the public self-check at the moment."),
+    "not_a_self_assessment": N_("Only a completed self-assessment of your own can be passed on or deleted here."),
+    "invalid_email": N_("Please enter a valid e-mail address, for example info@example.de, or leave the field empty."),
 }
 
 
@@ -62,8 +70,15 @@ def no_store_and_cors(response):
 
 
 def _check_origin(organisation: Organisation) -> None:
-    """403 when the organisation keeps an origin allow-list and the browser's origin is not on it."""
-    if not origin_allowed(organisation, request.headers.get("Origin")):
+    """403 when the organisation keeps an origin allow-list and the browser's origin is neither on it nor the app's own.
+
+    The widget's conversation runs in a frame served by the app itself, so its requests
+    come from the app's origin; the allow-list limits which sites may frame it.
+    """
+    origin = request.headers.get("Origin")
+    if origin is not None and origin.rstrip("/") == request.host_url.rstrip("/"):
+        return
+    if not origin_allowed(organisation, origin):
         g.origin_refused = True
         raise _error(403, "origin_not_allowed")
 
@@ -155,7 +170,15 @@ def _assessment_body(conversation: Conversation, tr: Translations) -> dict[str, 
         "completed_at": assessment.completed_at.isoformat() if assessment.completed_at else None,
         "prompt": prompt_dict(conversation.prompt(), tr),
         "answers": engine.effective_answers(assessment.answers),
+        "self_assessment": assessment.is_self_assessment,
+        "closed": is_closed(assessment),
+        "organisation": {"name": assessment.organisation.name},
+        "consent": _consent_body(assessment),
     }
+
+
+def _consent_body(assessment: Assessment) -> dict[str, Any]:
+    return {"given_at": assessment.consented_at.isoformat() if assessment.consented_at else None, "contact_email": assessment.contact_email}
 
 
 # -- endpoints -------------------------------------------------------------------
@@ -164,22 +187,47 @@ def _assessment_body(conversation: Conversation, tr: Translations) -> dict[str, 
 @bp.post("/assessments")
 @limiter.limit(create_limit)
 def create_assessment():
-    """Start an assessment for the organisation of `embed_key`."""
+    """Start an assessment: a self-assessment with the public `embed_key`, or a trusted one with a `respondent_link`."""
     data = read_json()
     embed_key = _field(data, "embed_key")
-    if not embed_key:
-        raise _error(400, "invalid_body", field="embed_key")
+    link_token = _field(data, "respondent_link")
+    if bool(embed_key) == bool(link_token):  # exactly one of the two
+        raise _error(400, "invalid_body", field="respondent_link" if link_token else "embed_key")
     locale = _locale_field(data, required=False)
     surface = _surface(data)
-    organisation = store.organisation_by_embed_key(session(), embed_key) if is_plausible_key(embed_key) else None
-    if organisation is None:
-        raise _error(404, "unknown_embed_key")
+    link: RespondentLink | None = None
+    if link_token:
+        link = usable_link(link_token)
+        organisation = link.organisation
+    else:
+        assert embed_key is not None
+        organisation = public_organisation(embed_key)
     _check_origin(organisation)
-    conversation = turn_service().start(organisation, locale or organisation.locale, surface)
+    conversation = turn_service().start(organisation, locale or organisation.locale, surface, link)
     assessment = conversation.assessment
     tr = _translations(_response_locale(assessment))
     body = {"token": assessment.token, "locale": assessment.locale, "prompt": prompt_dict(conversation.prompt(), tr)}
     return jsonify(body), 201, {"Location": url_for("api.get_assessment", token=assessment.token, _external=True)}
+
+
+def usable_link(token: str) -> RespondentLink:
+    """The respondent link of a token: 404 when unknown, 410 when expired or revoked."""
+    link = links.link_by_token(session(), token) if is_plausible_key(token) else None
+    if link is None:
+        raise _error(404, "unknown_respondent_link")
+    if not link.usable():
+        raise _error(410, "respondent_link_expired")
+    return link
+
+
+def public_organisation(embed_key: str) -> Organisation:
+    """The organisation of a public embed key: 404 when unknown, 403 when its public self-check is off."""
+    organisation = store.organisation_by_embed_key(session(), embed_key) if is_plausible_key(embed_key) else None
+    if organisation is None:
+        raise _error(404, "unknown_embed_key")
+    if not organisation.public_widget:
+        raise _error(403, "public_widget_off")
+    return organisation
 
 
 @bp.get("/assessments/<token>")
@@ -237,3 +285,37 @@ def back(token: str):
 def _surface(data: dict[str, Any]) -> Surface:
     """The surface a request comes from: the body's `channel` (its public name), api when absent."""
     return Surface(_field(data, "channel", API_SURFACES, Surface.API) or Surface.API)
+
+
+@bp.post("/assessments/<token>/consent")
+@limiter.limit(turn_limit)
+def consent(token: str):
+    """Pass a completed self-assessment to the organisation so it can get in touch (optional `contact_email`)."""
+    data = read_json(optional=True)
+    conversation, tr = _open(token)
+    assessment = conversation.assessment
+    if "contact_email" in data and data["contact_email"] is not None and not isinstance(data["contact_email"], str):
+        raise _error(400, "invalid_body", tr, field="contact_email")
+    try:
+        email = submissions.clean_contact_email(data.get("contact_email"))
+    except ValueError as exc:
+        raise _error(422, "invalid_email", tr, {"field": "contact_email"}) from exc
+    if is_closed(assessment):
+        raise _error(409, "not_a_self_assessment", tr)
+    try:
+        submissions.give_consent(session(), assessment, email)
+    except submissions.SubmissionStateError as exc:
+        raise _error(409, "not_a_self_assessment", tr) from exc
+    return jsonify(_consent_body(assessment))
+
+
+@bp.delete("/assessments/<token>")
+@limiter.limit(turn_limit)
+def delete_assessment(token: str) -> Response:
+    """The respondent deletes their own self-assessment (not once the organisation adopted it)."""
+    conversation, tr = _open(token)
+    try:
+        submissions.delete_self_assessment(session(), conversation.assessment)
+    except submissions.SubmissionStateError as exc:
+        raise _error(409, "not_a_self_assessment", tr) from exc
+    return Response(status=204)

@@ -9,7 +9,7 @@ from flask_babel import force_locale, get_locale, gettext
 from werkzeug.exceptions import HTTPException
 
 from ..i18n import N_, SUPPORTED_LOCALES, normalise_locale
-from ..turns import FlowUnavailableError
+from ..turns import AssessmentExpiredError, FlowUnavailableError
 
 HTTP_MESSAGES = {
     400: N_("The request could not be understood."),
@@ -24,6 +24,7 @@ HTTP_MESSAGES = {
 
 INVALID_LOCALE = N_("This language is not available; choose one of: %(allowed)s.")
 FLOW_UNAVAILABLE = N_("This assessment uses a version of the questionnaire that is no longer available.")
+ASSESSMENT_EXPIRED = N_("This link has expired: the assessment was left unfinished for too long. Please start a new one.")
 
 # Stable error codes of the JSON API, by HTTP status (the specific ones are raised as ApiError).
 HTTP_CODES = {
@@ -110,8 +111,18 @@ def handle_flow_unavailable(exc: FlowUnavailableError) -> Any:
     return render_template("error.html", status=409, message=message), 409
 
 
+def handle_assessment_expired(exc: AssessmentExpiredError) -> Any:
+    """410 `assessment_expired` (JSON or page) in the assessment's language: an unfinished assessment was idle too long."""
+    with force_locale(normalise_locale(request.args.get("lang")) or exc.locale or str(get_locale())):
+        message = gettext(ASSESSMENT_EXPIRED)
+    if wants_json():
+        return handle_api_error(ApiError(410, "assessment_expired", message))
+    return render_template("error.html", status=410, message=message), 410
+
+
 def init_app(app: Flask) -> None:
     """Register the handlers."""
     app.register_error_handler(ApiError, handle_api_error)
+    app.register_error_handler(AssessmentExpiredError, handle_assessment_expired)
     app.register_error_handler(FlowUnavailableError, handle_flow_unavailable)
     app.register_error_handler(HTTPException, handle_http_error)

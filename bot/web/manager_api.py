@@ -10,22 +10,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, g, jsonify, request, url_for
+from flask import Blueprint, Response, current_app, g, jsonify, request, url_for
 from flask_babel import gettext
 
 from ..engine.vocabulary import Surface
 from ..exporters import FORMAT_RULE, Report
 from ..i18n import N_, SUPPORTED_LOCALES, catalog, prompt_dict
 from ..store import assessments as store
-from ..store import profiles
+from ..store import events as event_log
+from ..store import links, profiles, submissions
 from ..store.db import session
 from ..store.managers import manager_by_token, visible_organisation, visible_organisations
 from ..store.models import AnswerRevision, Assessment, Manager, Organisation
+from ..store.organisations import OrganisationError
 from ..turns import FlowUnavailableError, NoMigrationError, is_plausible_key
 from . import api as chat_api
 from . import turn_service
 from .api import read_json
 from .errors import HTTP_MESSAGES, ApiError, locale_error, query_locale
+from .records import actor, record_info, self_assessment_stats, submission_dict
 from .reports import assessment_documents, checklist_report, documents_data, export_response, org_ref
 
 bp = Blueprint("manager_api", __name__, url_prefix="/api/v1/orgs")
@@ -35,6 +38,11 @@ HISTORY_MAX = 1000
 NO_CHECKLIST = N_("No assessment of this organisation has been completed yet.")
 NO_MIGRATION = N_("The answers of version %(source)s cannot be carried over to version %(target)s of the questionnaire.")
 BAD_LIMIT = N_('"limit" must be a whole number from 1 to %(max)s.')
+INVALID_LINK = N_('Please check "%(field)s": a label has at most 100 characters; a link expires after 1 to 365 days.')
+SUBMISSION_CLOSED = N_("This submission is not completed, or it was adopted or dismissed already.")
+INVALID_ORGANISATION = N_("The organisation could not be created: %(reason)s")
+INVALID_SETTINGS = N_('Please check "%(field)s": it must be true or false.')
+API = "api"  # the surface the event log names for this blueprint
 
 
 @bp.before_request
@@ -76,7 +84,7 @@ def list_organisations():
 def _latest_report(slug: str) -> tuple[Organisation, Assessment, Report]:
     """The organisation (404 unless visible), its latest completed assessment and that assessment's report."""
     organisation = _organisation(slug)
-    assessment = store.latest_completed(session(), organisation)
+    assessment = store.record_of(session(), organisation)
     if assessment is None:
         raise ApiError(404, "no_completed_assessment", gettext(NO_CHECKLIST))
     locale = query_locale() or organisation.locale
@@ -85,9 +93,9 @@ def _latest_report(slug: str) -> tuple[Organisation, Assessment, Report]:
 
 @bp.get("/<slug>/checklist")
 def checklist(slug: str):
-    """The recommendation and checklist of the latest completed assessment (`?lang=de|en`)."""
-    _org, _assessment, report = _latest_report(slug)
-    return jsonify(report.data)
+    """The checklist of record: recommendation, items, and which assessment it comes from and how (`?lang=de|en`)."""
+    _org, assessment, report = _latest_report(slug)
+    return jsonify({**report.data, "record": record_info(assessment)})
 
 
 @bp.get(f"/<slug>/checklist.<{FORMAT_RULE}:fmt>")
@@ -181,7 +189,7 @@ def reassess(slug: str):
     response_locale = query_locale()  # a wrong ?lang= is refused before anything is created
     if raw_locale is not None and raw_locale not in SUPPORTED_LOCALES:
         raise locale_error()
-    source = store.latest_completed(session(), organisation)
+    source = store.record_of(session(), organisation)
     if source is None:
         raise ApiError(404, "no_completed_assessment", gettext(NO_CHECKLIST))
     try:
@@ -198,3 +206,141 @@ def reassess(slug: str):
         "prefilled": started.prefilled,
     }
     return jsonify(body), 201, {"Location": url_for("api.get_assessment", token=assessment.token, _external=True)}
+
+
+# -- respondent links ------------------------------------------------------------------
+
+
+@bp.post("/<slug>/respondent-links")
+def create_respondent_link(slug: str):
+    """Create a respondent link (`{label?, expires_days?}`; 30 days by default, at most 365); its token is shown only here."""
+    organisation = _organisation(slug)
+    data = read_json(optional=True)
+    try:
+        link, token = links.create_link(session(), organisation, actor(current_manager(), API), data.get("label"), data.get("expires_days"))
+    except links.LinkInputError as exc:
+        session().rollback()
+        raise ApiError(400, "invalid_body", gettext(INVALID_LINK) % {"field": exc.field}, {"field": exc.field}) from exc
+    url = url_for("respondent.respondent_start", token=token, _external=True)
+    body = {**link.as_dict(), "token": token, "url": url}
+    return jsonify(body), 201
+
+
+@bp.get("/<slug>/respondent-links")
+def list_respondent_links(slug: str):
+    """The organisation's respondent links, newest first (never their tokens)."""
+    organisation = _organisation(slug)
+    return jsonify(links=[link.as_dict() for link in links.links_of(session(), organisation)])
+
+
+@bp.delete("/<slug>/respondent-links/<int:link_id>")
+def revoke_respondent_link(slug: str, link_id: int) -> Response:
+    """Revoke a link: it starts nothing more, and the assessments started from it can no longer be changed."""
+    organisation = _organisation(slug)
+    link = links.link_of(session(), organisation, link_id)
+    if link is None:
+        raise ApiError(404, "not_found", gettext(HTTP_MESSAGES[404]))
+    links.revoke(session(), link, actor(current_manager(), API))
+    return Response(status=204)
+
+
+# -- submissions: consented public self-assessments ----------------------------------------
+
+
+@bp.get("/<slug>/submissions")
+def list_submissions(slug: str):
+    """The self-assessments whose respondents passed them on, not yet adopted or dismissed, newest first."""
+    organisation = _organisation(slug)
+    return jsonify(submissions=[submission_dict(a) for a in submissions.submissions(session(), organisation)])
+
+
+def _submission(slug: str, assessment_id: int) -> tuple[Organisation, Assessment]:
+    """The organisation and its consented self-assessment; 404 for anything else (another organisation's, unconsented)."""
+    organisation = _organisation(slug)
+    assessment = submissions.submission_of(session(), organisation, assessment_id)
+    if assessment is None:
+        raise ApiError(404, "not_found", gettext(HTTP_MESSAGES[404]))
+    return organisation, assessment
+
+
+def _closed_submission(exc: Exception) -> ApiError:
+    session().rollback()
+    return ApiError(409, "submission_closed", gettext(SUBMISSION_CLOSED))
+
+
+@bp.post("/<slug>/submissions/<int:assessment_id>/adopt")
+def adopt_submission(slug: str, assessment_id: int):
+    """Make a submission the organisation's checklist of record (its respondent can no longer change it); 200 with the checklist."""
+    organisation, assessment = _submission(slug, assessment_id)
+    try:
+        submissions.adopt(session(), organisation, assessment, actor(current_manager(), API))
+    except submissions.SubmissionStateError as exc:
+        raise _closed_submission(exc) from exc
+    report = checklist_report(organisation, assessment, query_locale() or organisation.locale)
+    return jsonify({**report.data, "record": record_info(assessment)})
+
+
+@bp.post("/<slug>/submissions/<int:assessment_id>/dismiss")
+def dismiss_submission(slug: str, assessment_id: int) -> Response:
+    """Take a submission off the list (deleted with the other self-assessments after the retention period)."""
+    organisation, assessment = _submission(slug, assessment_id)
+    try:
+        submissions.dismiss(session(), organisation, assessment, actor(current_manager(), API))
+    except submissions.SubmissionStateError as exc:
+        raise _closed_submission(exc) from exc
+    return Response(status=204)
+
+
+@bp.post("/<slug>/submissions/<int:assessment_id>/organisation")
+def organisation_from_submission(slug: str, assessment_id: int):
+    """Create a new organisation (a new client) from a submission (`{slug, name}`); it becomes that organisation's checklist of record."""
+    data = read_json()
+    new_slug, name = data.get("slug"), data.get("name")
+    for field_name, value in (("slug", new_slug), ("name", name)):
+        if not isinstance(value, str) or not value:
+            raise ApiError(400, "invalid_body", gettext(chat_api.MESSAGES["invalid_body"]) % {"field": field_name})
+    organisation, assessment = _submission(slug, assessment_id)
+    assert isinstance(new_slug, str) and isinstance(name, str)
+    try:
+        client = submissions.organisation_from(session(), organisation, assessment, actor(current_manager(), API), new_slug, name)
+    except submissions.SubmissionStateError as exc:
+        raise _closed_submission(exc) from exc
+    except OrganisationError as exc:
+        session().rollback()
+        raise ApiError(422, "invalid_organisation", gettext(INVALID_ORGANISATION) % {"reason": str(exc)}) from exc
+    return jsonify({**org_ref(client), "locale": client.locale, "record": record_info(assessment)}), 201
+
+
+@bp.get("/<slug>/self-assessments")
+def self_assessments(slug: str):
+    """Anonymous aggregates of the public self-assessments: counts, recommendations, where unfinished ones stopped."""
+    return jsonify(self_assessment_stats(_organisation(slug)))
+
+
+@bp.get("/<slug>/events")
+def list_events(slug: str):
+    """The organisation's event log, newest first: who did what, when, from where."""
+    organisation = _organisation(slug)
+    return jsonify(events=[e.as_dict() for e in event_log.events_of(session(), organisation)])
+
+
+@bp.get("/<slug>/settings")
+def get_settings(slug: str):
+    """The organisation's settings: whether its public embed key starts self-assessments."""
+    organisation = _organisation(slug)
+    return jsonify(org=org_ref(organisation), public_widget=organisation.public_widget)
+
+
+@bp.patch("/<slug>/settings")
+def patch_settings(slug: str):
+    """Turn the public self-check on or off (`{"public_widget": false}`)."""
+    organisation = _organisation(slug)
+    data = read_json()
+    value = data.get("public_widget")
+    if not isinstance(value, bool):
+        raise ApiError(400, "invalid_body", gettext(INVALID_SETTINGS) % {"field": "public_widget"})
+    if value != organisation.public_widget:
+        organisation.public_widget = value
+        event_log.record(session(), actor(current_manager(), API), "settings.public_widget", organisation, "on" if value else "off")
+        session().commit()
+    return jsonify(org=org_ref(organisation), public_widget=organisation.public_widget)

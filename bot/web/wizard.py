@@ -3,13 +3,18 @@
 Same engine, same assessments and the same turn transaction as the chat API; only
 the edge differs: HTML forms (CSRF-protected), post/redirect/get, and a summary
 page from which any answer can be changed.
+
+Two ways in: `/w/<embed key>` starts a public self-assessment (the respondent's own
+result, which they may pass on to the organisation or delete), `/r/<link token>` a
+trusted assessment from a manager's respondent link (it becomes the organisation's
+checklist of record when completed).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, g, make_response, redirect, render_template, request, url_for
 from flask_babel import get_locale, get_translations, gettext
 from flask_login import current_user
 
@@ -19,21 +24,28 @@ from ..engine.vocabulary import STATUS_ORDER, StepKind, Surface, TurnErrorCode
 from ..exporters import build_report
 from ..i18n import N_, answer_rows, normalise_locale, prompt_dict, text, turn_error_message
 from ..store import assessments as store
-from ..store import managers
+from ..store import links, managers, submissions
 from ..store.db import session
-from ..store.models import Organisation
-from ..turns import Accepted, Conflict, Conversation, Refused, is_plausible_key
+from ..store.models import Organisation, RespondentLink
+from ..turns import Accepted, Conflict, Conversation, Refused, is_closed, is_plausible_key
 from . import turn_service
 from .limits import create_limit, limiter, turn_limit
 
 bp = Blueprint("wizard", __name__, url_prefix="/w")
+# A manager's respondent link: /r/<token>.
+respondent_bp = Blueprint("respondent", __name__, url_prefix="/r")
 
 SURFACE = Surface.WIZARD
 ACTIONS = ("next", "back", "skip")
 STALE_NOTE = N_("This question was already answered, perhaps in another window. Here is the current question.")
+LINK_EXPIRED = N_("This link has expired or was withdrawn. Please ask the person who sent it to you for a new one.")
+PUBLIC_OFF = N_("This organisation does not offer the public self-check at the moment.")
+CONSENT_NOT_GIVEN = N_("Please tick the box to pass your result on, or leave the page as it is.")
+CONSENT_BAD_EMAIL = N_("Please enter a valid e-mail address, for example info@example.de, or leave the field empty.")
 
 
 @bp.after_request
+@respondent_bp.after_request
 def no_store(response):
     """A wizard page shows someone's answers under a capability URL: never cache it (shared caches, history)."""
     response.headers["Cache-Control"] = "no-store"
@@ -55,7 +67,7 @@ def load_assessment(_endpoint: str | None, values: dict[str, Any] | None) -> Non
 def _conversation(token: str) -> Conversation:
     """The conversation of a token; 404 page when unknown. Its language drives the page."""
     assessment = g.get("wizard_assessment")
-    if assessment is None or assessment.token != token:
+    if assessment is None:
         abort(404)
     conversation = turn_service().resume(assessment)  # FlowUnavailableError: the 409 page
     wanted = normalise_locale(request.args.get("lang"))
@@ -70,35 +82,76 @@ def _step_url(token: str, **args: Any) -> str:
 
 
 def _organisation(embed_key: str) -> Organisation:
-    """The organisation of a wizard link; 404 page when unknown."""
+    """The organisation of a public wizard link; 404 page when unknown, 403 when its public self-check is off."""
     organisation = store.organisation_by_embed_key(session(), embed_key) if is_plausible_key(embed_key) else None
     if organisation is None:
         abort(404)
+    if not organisation.public_widget:
+        abort(make_response(render_template("error.html", status=403, message=gettext(PUBLIC_OFF)), 403))
     return organisation
+
+
+def _start_page(organisation: Organisation, action: str, link: RespondentLink | None = None):
+    """The start page: what it is, how long it takes, and a Start button (whose POST goes to `action`).
+
+    Opening a link creates nothing (link previews, crawlers and a curl do not start
+    assessments); only the button's POST does.
+    """
+    engine = turn_service().engine_for_organisation(organisation)
+    steps = len(engine.path({}))
+    return render_template(
+        "wizard/start.html",
+        organisation=organisation,
+        steps=steps,
+        minutes=max(5, round(steps / 3)),
+        locale=str(get_locale()),
+        action=action,
+        link=link,
+    )
+
+
+def _start(organisation: Organisation, link: RespondentLink | None = None):
+    locale = normalise_locale(request.form.get("lang")) or str(get_locale()) or organisation.locale
+    conversation = turn_service().start(organisation, locale, SURFACE, link)
+    return redirect(_step_url(conversation.assessment.token), code=303)
 
 
 @bp.get("/<embed_key>")
 def welcome(embed_key: str):
-    """The start page of a wizard link: what it is, how long it takes, and a Start button.
-
-    Opening the link creates nothing (link previews, crawlers and a curl do not start
-    assessments); only the button's POST does.
-    """
-    organisation = _organisation(embed_key)
-    engine = turn_service().engine_for_organisation(organisation)
-    locale = str(get_locale())
-    steps = len(engine.path({}))
-    return render_template("wizard/start.html", organisation=organisation, steps=steps, minutes=max(5, round(steps / 3)), locale=locale)
+    """The start page of the public wizard link (a self-assessment: the respondent's own result)."""
+    return _start_page(_organisation(embed_key), url_for("wizard.start", embed_key=embed_key))
 
 
 @bp.post("/<embed_key>")
 @limiter.limit(create_limit)
 def start(embed_key: str):
-    """Start a new assessment for the organisation of this embed key and go to its first step."""
-    organisation = _organisation(embed_key)
-    locale = normalise_locale(request.form.get("lang")) or str(get_locale()) or organisation.locale
-    conversation = turn_service().start(organisation, locale, SURFACE)
-    return redirect(_step_url(conversation.assessment.token), code=303)
+    """Start a self-assessment for the organisation of this embed key and go to its first step."""
+    return _start(_organisation(embed_key))
+
+
+def _link(token: str) -> RespondentLink:
+    """The usable respondent link of a token; 404 page when unknown, 410 when expired or revoked."""
+    link = links.link_by_token(session(), token) if is_plausible_key(token) else None
+    if link is None:
+        abort(404)
+    if not link.usable():
+        abort(make_response(render_template("error.html", status=410, message=gettext(LINK_EXPIRED)), 410))
+    return link
+
+
+@respondent_bp.get("/<token>")
+def respondent_start(token: str):
+    """The start page of a manager's respondent link (trusted: the result becomes the organisation's checklist)."""
+    link = _link(token)
+    return _start_page(link.organisation, url_for("respondent.respondent_submit", token=token), link)
+
+
+@respondent_bp.post("/<token>")
+@limiter.limit(create_limit)
+def respondent_submit(token: str):
+    """Start an assessment from a respondent link and go to its first step."""
+    link = _link(token)
+    return _start(link.organisation, link)
 
 
 @bp.get("/a/<token>")
@@ -177,6 +230,8 @@ def submit(token: str):
     else:
         outcome = service.answer(conversation, posted_step, value, SURFACE, fast_forward=from_summary)
     if isinstance(outcome, Conflict):
+        if outcome.code == TurnErrorCode.ASSESSMENT_CLOSED:
+            return _render_step(conversation, note=turn_error_message(outcome.error, get_translations(), engine), status=409)
         if outcome.code == TurnErrorCode.NO_PREVIOUS_STEP:
             return redirect(_step_url(token), code=303)
         return _stale(conversation)
@@ -204,8 +259,8 @@ def change(token: str):
     return redirect(_step_url(token, **{"from": "summary"}), code=303)
 
 
-def _summary(conversation: Conversation):
-    """Every answer (with a way to change it), the recommendation and the checklist by status."""
+def _summary(conversation: Conversation, consent_error: str | None = None, contact_email: str | None = None, status: int = 200):
+    """Every answer (with a way to change it), the recommendation and the checklist by status; for a self-assessment, consent and deletion."""
     assessment, engine = conversation.assessment, conversation.engine
     tr = get_translations()
     locale = str(get_locale())
@@ -220,9 +275,43 @@ def _summary(conversation: Conversation):
         "wizard/summary.html",
         manager_org=manager_org,
         assessment=assessment,
+        closed=is_closed(assessment),
         rows=rows,
         report=report,
         groups=[g_ for g_ in groups if g_[2]],
         resume_url=_step_url(assessment.token, _external=True),
         locale=locale,
-    )
+        consent_error=consent_error,
+        contact_email=contact_email,
+    ), status
+
+
+@bp.post("/a/<token>/consent")
+@limiter.limit(turn_limit)
+def consent(token: str):
+    """Pass a completed self-assessment on to the organisation (a ticked box, an optional contact address)."""
+    conversation = _conversation(token)
+    assessment = conversation.assessment
+    if not assessment.is_self_assessment or assessment.state != DONE or is_closed(assessment):
+        return redirect(_step_url(token), code=303)
+    email_field = request.form.get("contact_email", "")
+    if request.form.get("consent") != "yes":
+        return _summary(conversation, consent_error=gettext(CONSENT_NOT_GIVEN), contact_email=email_field, status=422)
+    try:
+        email = submissions.clean_contact_email(email_field)
+    except ValueError:
+        return _summary(conversation, consent_error=gettext(CONSENT_BAD_EMAIL), contact_email=email_field, status=422)
+    submissions.give_consent(session(), assessment, email)
+    return redirect(_step_url(token) + "#consent", code=303)
+
+
+@bp.post("/a/<token>/delete")
+@limiter.limit(turn_limit)
+def delete(token: str):
+    """The respondent deletes their own self-assessment; a page confirms it (the link then leads nowhere)."""
+    conversation = _conversation(token)
+    assessment = conversation.assessment
+    if not assessment.is_self_assessment or is_closed(assessment):
+        abort(409)
+    submissions.delete_self_assessment(session(), assessment)
+    return render_template("wizard/deleted.html", locale=str(get_locale()))

@@ -12,6 +12,7 @@ from ...store import managers
 from ...store import organisations as organisation_store
 from ...store.db import session
 from ...store.models import ROLES, Organisation
+from ..records import actor
 from . import bp, me, page_locale
 
 # The store's refusals (one line of English each, as the command line prints them), in the page's language.
@@ -92,5 +93,5 @@ def _pin(slug: str, reference: str, errors: list[str]) -> Organisation | None:
     except organisation_store.UnknownFlowError:
         errors.append(gettext(UNKNOWN_FLOW))
         return None
-    organisation_store.pin_flow(session(), organisation, choice)
+    organisation_store.pin_flow(session(), organisation, choice, actor(me(), "manage"))
     return organisation

@@ -102,7 +102,7 @@ def all_checklists() -> Response:
 def organisation(slug: str) -> ResponseReturnValue:
     """One organisation: its checklist by status and area, the links to hand out, exports and history."""
     org = visible_organisation_or_404(slug)
-    latest = store.latest_completed(session(), org)
+    latest = store.record_of(session(), org)
     report = None
     if latest is not None:
         try:
@@ -138,7 +138,7 @@ def organisation(slug: str) -> ResponseReturnValue:
 def reassess(slug: str) -> ResponseReturnValue:
     """Start a re-assessment from the checklist of record and show its link once, to hand to the respondent."""
     org = visible_organisation_or_404(slug)
-    source = store.latest_completed(session(), org)
+    source = store.record_of(session(), org)
     if source is None:
         abort(404)
     try:
@@ -169,7 +169,7 @@ def _widget_snippet(org: Organisation) -> str | None:
 def export(slug: str, fmt: str) -> Response:
     """Download the latest checklist (`?lang=de|en`, default: the page language)."""
     org = visible_organisation_or_404(slug)
-    latest = store.latest_completed(session(), org)
+    latest = store.record_of(session(), org)
     if latest is None:
         abort(404)
     # A flow version that is no longer loaded raises FlowUnavailableError: the 409 page.
@@ -182,7 +182,7 @@ def export(slug: str, fmt: str) -> Response:
 def documents(slug: str) -> ResponseReturnValue:
     """The ready-to-paste texts with copy buttons and downloads."""
     org = visible_organisation_or_404(slug)
-    latest = store.latest_completed(session(), org)
+    latest = store.record_of(session(), org)
     tr = get_translations()
     texts = assessment_documents(org, latest, tr) if latest is not None else []  # FlowUnavailableError: the 409 page
     missing = {d.id: missing_details(d.placeholders, tr) for d in texts}
@@ -194,7 +194,7 @@ def documents(slug: str) -> ResponseReturnValue:
 def document_download(slug: str, document_id: str, ext: str) -> Response:
     """One document as a .txt or .md file (plain text either way: nothing in it is markup)."""
     org = visible_organisation_or_404(slug)
-    latest = store.latest_completed(session(), org)
+    latest = store.record_of(session(), org)
     if latest is None or document_id not in DOCUMENT_IDS:
         abort(404)
     document = next((d for d in assessment_documents(org, latest, get_translations()) if d.id == document_id), None)

@@ -1,0 +1,52 @@
+"""The append-only event log: who did what, when, from where (links, submissions, pins, deletions)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .models import Event, Manager, Organisation
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts and from where: a manager (or the command line), the surface, the client's address."""
+
+    name: str  # the manager's e-mail, or "cli"
+    via: str  # api, manage (the manager area), cli
+    manager_id: int | None = None
+    address: str | None = None
+
+    @classmethod
+    def manager(cls, manager: Manager, via: str, address: str | None) -> Actor:
+        """A manager acting through the API or the manager area."""
+        return cls(manager.email, via, manager.id, address)
+
+
+CLI = Actor("cli", "cli")
+
+
+def record(session: Session, actor: Actor, action: str, organisation: Organisation | None, subject: str | None = None, **details: Any) -> Event:
+    """Add an event to the session; it is committed with the change it records (never on its own, never updated)."""
+    event = Event(
+        organisation_id=organisation.id if organisation is not None else None,
+        organisation_slug=organisation.slug if organisation is not None else None,
+        actor_id=actor.manager_id,
+        actor=actor.name,
+        action=action,
+        subject=subject,
+        details=details,
+        via=actor.via,
+        address=actor.address,
+    )
+    session.add(event)
+    return event
+
+
+def events_of(session: Session, organisation: Organisation, limit: int = 200) -> list[Event]:
+    """The organisation's events, newest first."""
+    query = select(Event).where(Event.organisation_id == organisation.id).order_by(Event.created_at.desc(), Event.id.desc()).limit(limit)
+    return list(session.scalars(query))
