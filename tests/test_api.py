@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.store import db
-from bot.store.models import AnswerRevision, Assessment
+from bot.store.models import AnswerRevision, Assessment, hash_token
 from tests import contract
 from tests.apiclient import Api
 from tests.test_flow_walks import GOLDEN
@@ -21,7 +21,7 @@ def snapshot(app, token: str) -> tuple:
     """Everything a turn could change: state, answers, version, completion and the revisions."""
     with app.app_context():
         session = db.session()
-        a = session.scalar(select(Assessment).where(Assessment.token == token))
+        a = session.scalar(select(Assessment).where(Assessment.token_hash == hash_token(token)))
         columns = AnswerRevision.seq, AnswerRevision.action, AnswerRevision.step, AnswerRevision.value
         revisions = session.execute(select(*columns).where(AnswerRevision.assessment_id == a.id).order_by(AnswerRevision.seq)).all()
         return a.state, a.answers, a.version, a.completed_at, a.locale, [tuple(r) for r in revisions]
@@ -359,7 +359,7 @@ def test_an_assessment_of_a_removed_flow_version_is_refused_clearly(world):
     token, _ = api.start(world.acme_link)
     with world.app.app_context():
         session = db.session()
-        session.scalar(select(Assessment).where(Assessment.token == token)).flow_version = 99
+        session.scalar(select(Assessment).where(Assessment.token_hash == hash_token(token))).flow_version = 99
         session.commit()
     before = snapshot(world.app, token)
     response = api.answer(token, "purpose", "customer")

@@ -17,7 +17,7 @@ from sqlalchemy import select, text
 from bot import create_app
 from bot.store import db
 from bot.store.managers import manager_by_email, rotate_token
-from bot.store.models import Assessment
+from bot.store.models import Assessment, hash_token
 from tests.apiclient import Api
 from tests.conftest import NO_LIMITS
 
@@ -102,7 +102,7 @@ def test_a_v1_assessment_in_progress_finishes_on_v1_through_the_chat_api(upgrade
     # The same answers as the dental practice's first checklist: the same checklist, on version 1.
     dental = next(c for c in BEFORE["checklists"] if c["organisation"] == "zahnarzt")
     with upgraded.app_context():
-        assessment = db.session().scalar(select(Assessment).where(Assessment.token == in_progress["token"]))
+        assessment = db.session().scalar(select(Assessment).where(Assessment.token_hash == hash_token(in_progress["token"])))
         result = engines.get("whatsapp_gdpr", 1).checklist(assessment.completed_answers)
     assert {item.id: str(item.status) for item in result.items} == dental["items"]
     assert result.recommendation.value == dental["recommendation"]["value"]

@@ -11,7 +11,7 @@ from sqlalchemy import func, select, update
 from bot.cli import cli
 from bot.store import db
 from bot.store.managers import create_manager
-from bot.store.models import AnswerRevision, Assessment, Manager, Membership, Organisation, utcnow
+from bot.store.models import AnswerRevision, Assessment, Manager, Membership, Organisation, hash_token, utcnow
 from tests.apiclient import Api
 from tests.conftest import add_organisation, add_respondent_link
 from tests.test_api import INTERNAL_ONLY
@@ -36,23 +36,24 @@ def data(app):
     with app.app_context():
         session = db.session()
         long_ago = utcnow() - timedelta(days=100)
-        session.execute(update(Assessment).where(Assessment.token.in_([token, old])).values(updated_at=long_ago))
+        session.execute(update(Assessment).where(Assessment.token_hash.in_([hash_token(token), hash_token(old)])).values(updated_at=long_ago))
         session.commit()
     return {"completed": token, "fresh": fresh, "old": old, "other": other}
 
 
 def tokens(app) -> set[str]:
+    """The hashes of the stored assessment tokens (only hashes are stored)."""
     with app.app_context():
-        return set(db.session().scalars(select(Assessment.token)))
+        return set(db.session().scalars(select(Assessment.token_hash)))
 
 
 def test_purge_deletes_only_abandoned_old_assessments(app, runner, data):
     dry = runner.invoke(cli, ["purge", "--older-than", "90d", "--dry-run"])
     assert dry.exit_code == 0 and "1 abandoned assessment(s)" in dry.output and "dry run" in dry.output
-    assert data["old"] in tokens(app)
+    assert hash_token(data["old"]) in tokens(app)
     result = runner.invoke(cli, ["purge", "--older-than", "90d"])
     assert result.exit_code == 0 and "Deleted 1 abandoned" in result.output
-    assert tokens(app) == {data["completed"], data["fresh"], data["other"]}  # the completed one stays, however old
+    assert tokens(app) == {hash_token(data[k]) for k in ("completed", "fresh", "other")}  # the completed one stays, however old
     with app.app_context():
         orphans = db.session().scalar(select(func.count()).select_from(AnswerRevision).where(~AnswerRevision.assessment_id.in_(select(Assessment.id))))
         assert orphans == 0

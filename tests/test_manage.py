@@ -329,7 +329,7 @@ def test_every_html_page_has_the_policy_and_no_inline_code(area):
         "main.index": "/", "widget.demo": "/demo", "manage.index": "/manage/", "manage.admin": "/manage/admin",
         "manage.login": "/manage/login", "manage.organisation": "/manage/orgs/acme", "manage.documents": "/manage/orgs/acme/documents",
         "manage.compare": f"/manage/orgs/acme/compare?a={ids[0]}&b={ids[1]}", "wizard.step": wizard_page, "wizard.welcome": f"/w/{key}",
-        "manage.profile": "/manage/orgs/acme/profile",
+        "manage.profile": "/manage/orgs/acme/profile", "widget.frame": f"/widget/frame?embed_key={key}",
     }  # fmt: skip
     not_html = {"static", "openapi.openapi_json", "main.health", "widget.script", "widget.style", "widget.texts", "wizard.start",
                 "manage.all_checklists", "manage.export", "manage.document_download"}  # fmt: skip

@@ -10,7 +10,7 @@ from bot.engine import DONE, EngineRegistry, FlowCode, load_flows
 from bot.engine.vocabulary import Surface
 from bot.store import db
 from bot.store.managers import create_manager
-from bot.store.models import AnswerRevision, Assessment, Organisation
+from bot.store.models import AnswerRevision, Assessment, Organisation, hash_token
 from bot.store.organisations import FlowChoice, pin_flow
 from bot.turns import NoMigrationError, TurnService
 from tests.apiclient import Api
@@ -108,7 +108,7 @@ def test_a_completed_reassessment_is_the_checklist_of_record(org):
     org["api"].finish(data["token"], {"company_name": "Bäckerei Muster"}, data["prompt"])
     checklist = org["api"].manager("/api/v1/orgs/acme/checklist?lang=en", org["token"]).get_json()
     with org["app"].app_context():
-        newest = db.session().scalar(select(Assessment).where(Assessment.token == data["token"]))
+        newest = db.session().scalar(select(Assessment).where(Assessment.token_hash == hash_token(data["token"])))
         assert newest.reassessment_of == source_of(org["app"]).id or newest.reassessment_of is not None
         assert checklist["assessment"]["id"] == newest.id
 
@@ -118,7 +118,7 @@ def test_each_migrated_answer_is_a_revision_naming_its_source(org):
     data = reassess(org).get_json()
     history = org["api"].manager("/api/v1/orgs/acme/history", org["token"]).get_json()
     with org["app"].app_context():
-        new_id = db.session().scalar(select(Assessment.id).where(Assessment.token == data["token"]))
+        new_id = db.session().scalar(select(Assessment.id).where(Assessment.token_hash == hash_token(data["token"])))
     migrated = [r for r in history["revisions"] if r["assessment"] == new_id]
     assert sorted(r["step"] for r in migrated) == sorted(data["prefilled"])
     assert {(r["action"], r["migrated_from"], r["migrated_from_version"], r["channel"]) for r in migrated} == {("answer", source.id, 1, "api")}

@@ -13,7 +13,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import func, select
 
 from bot.store import db
-from bot.store.models import AnswerRevision, Assessment, Base, Organisation
+from bot.store.models import AnswerRevision, Assessment, Base, Organisation, hash_token
 from tests import contract
 from tests.conftest import add_organisation, start_gunicorn, stop_gunicorn
 from tests.test_flow_walks import GOLDEN
@@ -111,7 +111,7 @@ def test_gunicorn_workers_share_one_database(backend_app, gunicorn_base):
         assert status == 200 and resumed["prompt"]["step"] == prompt["step"]
     with backend_app.app_context():
         session = db.session()
-        assessment = session.scalar(select(Assessment).where(Assessment.token == token))
+        assessment = session.scalar(select(Assessment).where(Assessment.token_hash == hash_token(token)))
         revisions = session.execute(
             select(AnswerRevision.seq, AnswerRevision.step).where(AnswerRevision.assessment_id == assessment.id).order_by(AnswerRevision.seq)
         ).all()

@@ -271,6 +271,7 @@ def _closed_submission(exc: Exception) -> ApiError:
 @bp.post("/<slug>/submissions/<int:assessment_id>/adopt")
 def adopt_submission(slug: str, assessment_id: int):
     """Make a submission the organisation's checklist of record (its respondent can no longer change it); 200 with the checklist."""
+    read_json(optional=True)  # no body is needed; a broken one is refused like everywhere
     organisation, assessment = _submission(slug, assessment_id)
     try:
         submissions.adopt(session(), organisation, assessment, actor(current_manager(), API))
@@ -283,6 +284,7 @@ def adopt_submission(slug: str, assessment_id: int):
 @bp.post("/<slug>/submissions/<int:assessment_id>/dismiss")
 def dismiss_submission(slug: str, assessment_id: int) -> Response:
     """Take a submission off the list (deleted with the other self-assessments after the retention period)."""
+    read_json(optional=True)  # no body is needed; a broken one is refused like everywhere
     organisation, assessment = _submission(slug, assessment_id)
     try:
         submissions.dismiss(session(), organisation, assessment, actor(current_manager(), API))
