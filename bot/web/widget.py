@@ -1,14 +1,18 @@
-"""The embeddable chat widget: its script and styles, served by the app itself, and a demo host page.
+"""The embeddable chat widget: its loader, the frame that holds the conversation, and a demo host page.
 
 `<script src="https://HOST/widget.js" data-embed-key="KEY" data-lang="de" defer></script>`
-is all a web site needs. The script is plain JavaScript (no build step); its styles
-live in a shadow root, fetched with a content hash in the URL so they can be cached
-for a year, while the script itself is revalidated every few minutes.
+is all a web site needs. The script is a small loader (plain JavaScript, no build step):
+it puts a launcher button and an iframe of `/widget/frame` on the host page. The whole
+conversation, its assessment token and its answers live in that frame, on the app's own
+origin, where the host page cannot read them (see docs/security.md, "The widget and framing").
+The loader's styles are fetched with a content hash in the URL so they can be cached for
+a year, while the loader itself is revalidated every few minutes.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 from functools import cache
 from pathlib import Path
 
@@ -19,6 +23,7 @@ from sqlalchemy import select
 from ..i18n import N_
 from ..store.db import session
 from ..store.models import Organisation
+from ..turns import is_plausible_key
 
 bp = Blueprint("widget", __name__)
 
@@ -49,6 +54,14 @@ TEXTS = {
     "wait": N_("Too many requests. Please wait a moment and try again."),
     "language": N_("Language"),
     "error": N_("Something went wrong on our side. Your answers are safe; please try again."),
+    "consent_title": N_("Pass on your result?"),
+    "consent_hint": N_("Optional. Without it, {organisation} sees your result only in anonymous totals."),
+    "consent_label": N_("Pass my result to {organisation} so they can contact me"),
+    "consent_email": N_("Your e-mail address (optional)"),
+    "consent_send": N_("Pass on my result"),
+    "consent_missing": N_("Please tick the box first. If you would rather not, there is nothing more to do."),
+    "consent_given": N_("Thank you. {organisation} has your result."),
+    "consent_given_email": N_("Thank you. {organisation} has your result and can reach you at {email}."),
 }
 
 WIDGET_DIR = Path(__file__).resolve().parent.parent / "static" / "widget"
@@ -56,10 +69,23 @@ SCRIPT_MAX_AGE = 300  # the script's address never changes: revalidate it soon a
 STYLE_MAX_AGE = 365 * 24 * 3600  # the styles are addressed by content hash: cache them for a year
 
 
+# The origins the loader may name as the frame's parent (scheme, host, optional port; nothing else).
+ORIGIN_PATTERN = re.compile(r"^https?://[A-Za-z0-9.\-]+(:[0-9]{1,5})?$")
+# The strict policy of every page (bot/web/main.py), with the frame's own frame-ancestors.
+FRAME_POLICY = "default-src 'self'; frame-ancestors {ancestors}; base-uri 'none'; form-action 'self'"
+
+
 @cache
 def style_version() -> str:
     """A short content hash of widget.css (its cache-busting version)."""
     return hashlib.sha256((WIDGET_DIR / "widget.css").read_bytes()).hexdigest()[:12]
+
+
+@cache
+def frame_asset_version() -> str:
+    """A short content hash of the frame's script and styles (their cache-busting version)."""
+    content = (WIDGET_DIR / "frame.js").read_bytes() + (WIDGET_DIR / "frame.css").read_bytes()
+    return hashlib.sha256(content).hexdigest()[:12]
 
 
 def _cross_origin(response: Response) -> Response:
@@ -98,6 +124,50 @@ def texts() -> Response:
     response.headers["Cache-Control"] = f"public, max-age={SCRIPT_MAX_AGE}"
     response.vary.add("Accept-Language")
     return _cross_origin(response)
+
+
+def frame_ancestors(organisation: Organisation | None) -> str:
+    """The CSP `frame-ancestors` of the chat frame: the organisation's allowed origins (and the app itself), else any page.
+
+    Without an allow-list the widget may run on any web site, as before. An origin that
+    could not be written into a policy safely is left out rather than widening the list;
+    if none is left, only the app's own pages (the demo) may frame the chat.
+    """
+    allowed = organisation.allowed_origins.split() if organisation is not None else []
+    if not allowed:
+        return "*"
+    usable = [origin.rstrip("/") for origin in allowed if ORIGIN_PATTERN.match(origin.rstrip("/"))]
+    return " ".join(["'self'", *usable])
+
+
+@bp.get("/widget/frame")
+def frame() -> Response:
+    """The page inside the widget's iframe: the whole conversation, on the app's origin.
+
+    The query names the embed key, the language, the mode and the host page's origin
+    (where the frame sends its open/close/resize/step messages). A respondent link is
+    never in the query: the loader passes it in the URL fragment, which no server sees,
+    so the frame cannot look up its organisation and lets any page frame it; the link is
+    as secret as the page that embeds it.
+    """
+    embed_key = request.args.get("embed_key", "")
+    organisation = None
+    if embed_key and is_plausible_key(embed_key):
+        organisation = session().scalar(select(Organisation).where(Organisation.embed_key == embed_key))
+    parent_origin = request.args.get("origin", "")
+    html = render_template(
+        "widget/frame.html",
+        embed_key=embed_key if is_plausible_key(embed_key) else "",  # an unknown key: the chat API says so
+        mode="inline" if request.args.get("mode") == "inline" else "launcher",
+        parent_origin=parent_origin if ORIGIN_PATTERN.match(parent_origin) else "",
+        locale=str(get_locale()),
+        asset_version=frame_asset_version(),
+    )
+    response = current_app.make_response(html)
+    # Set before main.security_headers, whose defaults only fill in what is missing.
+    response.headers["Content-Security-Policy"] = FRAME_POLICY.format(ancestors=frame_ancestors(organisation))
+    response.headers["Cache-Control"] = "no-cache"
+    return response
 
 
 @bp.get("/demo")
