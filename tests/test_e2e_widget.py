@@ -441,3 +441,27 @@ def test_a_respondent_link_on_an_intranet_page(browser, host_page, live_server):
     context.close()
     assessment = app.test_client().get(f"/api/v1/assessments/{tokens[0]}").get_json()
     assert assessment["self_assessment"] is False and assessment["completed_at"] is not None
+
+
+def test_only_allowed_sites_and_the_demo_page_can_frame_the_chat(browser, host_page, live_server):
+    """With an allow-list, the browser refuses the frame on another site (CSP frame-ancestors); the app's demo page still shows it."""
+    from bot.store import db
+    from bot.store.models import Organisation
+
+    host, app_url = host_page
+    app = live_server[1]
+    with app.app_context():
+        session = db.session()
+        session.query(Organisation).filter_by(slug="demo").one().allowed_origins = "https://shop.example"
+        session.commit()
+    context = browser.new_context(locale="de-DE")
+    page = context.new_page()
+    page.goto(host + "/?lang=de")
+    page.click("[data-action=open]")
+    page.wait_for_timeout(1000)
+    assert chat(page).locator("[data-wa-chat]").count() == 0  # the browser did not render the chat here
+    assert page.locator("[data-wa-widget]").get_attribute("data-step") == ""
+    page.goto(app_url + "/demo?lang=de")
+    _open(page)
+    _wait_step(page, "purpose")
+    context.close()
