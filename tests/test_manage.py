@@ -325,13 +325,15 @@ def test_every_html_page_has_the_policy_and_no_inline_code(area):
         key = session.scalar(select(Organisation.embed_key).where(Organisation.slug == "acme"))
         ids = session.scalars(select(Assessment.id).join(Organisation).where(Organisation.slug == "acme").order_by(Assessment.id)).all()
     wizard_page = "/w/a/" + admin.post("/api/v1/assessments", json={"embed_key": key}).get_json()["token"]
+    link = add_respondent_link(area, "acme")
     urls = {
         "main.index": "/", "widget.demo": "/demo", "manage.index": "/manage/", "manage.admin": "/manage/admin",
         "manage.login": "/manage/login", "manage.organisation": "/manage/orgs/acme", "manage.documents": "/manage/orgs/acme/documents",
         "manage.compare": f"/manage/orgs/acme/compare?a={ids[0]}&b={ids[1]}", "wizard.step": wizard_page, "wizard.welcome": f"/w/{key}",
+        "respondent.respondent_start": f"/r/{link}",
         "manage.profile": "/manage/orgs/acme/profile", "widget.frame": f"/widget/frame?embed_key={key}",
     }  # fmt: skip
-    not_html = {"static", "openapi.openapi_json", "main.health", "widget.script", "widget.style", "widget.texts", "wizard.start",
+    not_html = {"static", "openapi.openapi_json", "main.health", "widget.script", "widget.style", "widget.texts", "wizard.start", "respondent.respondent_submit",
                 "manage.all_checklists", "manage.export", "manage.document_download"}  # fmt: skip
     get_routes = {r.endpoint for r in area.url_map.iter_rules() if "GET" in r.methods and not r.rule.startswith("/api/")}
     assert get_routes - not_html == set(urls), "a page without a check here"

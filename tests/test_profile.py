@@ -253,7 +253,8 @@ def _completed(world, slug: str, version: int, answers: dict) -> None:
         org = session.scalar(select(Organisation).where(Organisation.slug == slug))
         now = utcnow()
         session.add(Assessment(organisation_id=org.id, flow_id="whatsapp_gdpr", flow_version=version, state="done", answers=answers,
-                               locale="de", completed_at=now, completed_answers=answers, updated_at=now))  # fmt: skip
+                               locale="de", completed_at=now, completed_answers=answers, updated_at=now,
+                               started_via="respondent_link", recorded_at=now))  # fmt: skip
         session.commit()
 
 

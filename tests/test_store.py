@@ -34,7 +34,7 @@ def test_tables_and_lookup_indexes_exist(backend_app):
     unique = {tuple(c["column_names"]) for c in inspector.get_unique_constraints("assessment")} | {
         tuple(i["column_names"]) for i in inspector.get_indexes("assessment") if i["unique"]
     }
-    assert ("token",) in unique
+    assert ("token_hash",) in unique
     revision_unique = {tuple(c["column_names"]) for c in inspector.get_unique_constraints("answer_revision")}
     assert ("assessment_id", "seq") in revision_unique
 
