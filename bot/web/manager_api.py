@@ -300,7 +300,8 @@ def organisation_from_submission(slug: str, assessment_id: int):
     new_slug, name = data.get("slug"), data.get("name")
     for field_name, value in (("slug", new_slug), ("name", name)):
         if not isinstance(value, str) or not value:
-            raise ApiError(400, "invalid_body", gettext(chat_api.MESSAGES["invalid_body"]) % {"field": field_name})
+            template = chat_api.MESSAGES["invalid_body"]
+            raise ApiError(400, "invalid_body", gettext(template) % {"field": field_name})
     organisation, assessment = _submission(slug, assessment_id)
     assert isinstance(new_slug, str) and isinstance(name, str)
     try:
