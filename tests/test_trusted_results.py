@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import select, text, update
+from werkzeug.datastructures import MultiDict
 
 from bot.cli import cli
 from bot.store import db
@@ -344,3 +345,78 @@ def test_deleting_an_organisation_is_logged(world):
         assert session.scalar(select(Organisation).where(Organisation.slug == "other")) is None
         rows = session.execute(text("SELECT organisation_slug, action, actor FROM event WHERE action = 'organisation.deleted'")).all()
     assert [tuple(r) for r in rows] == [("other", "organisation.deleted", "cli")]
+
+
+# -- the wizard: a respondent link's start page, a visitor's consent and deletion ------------------
+
+
+def _wizard(world):
+    from tests.wizard_user import WizardUser
+
+    return WizardUser(world.app.test_client())
+
+
+def test_a_respondent_link_in_the_wizard_becomes_the_checklist(world):
+    opened = _wizard(world).open(f"/r/{world.acme_link}?lang=en")
+    assert opened.status == 200 and "your answers become its checklist" in opened.page.get_text()
+    with world.app.app_context():
+        assert db.session().scalar(select(Assessment.id)) is None  # opening the link creates nothing
+    user = _wizard(world).start(f"/r/{world.acme_link}")
+    user.finish(INTERNAL_ONLY)
+    assert user.step == "done" and user.page.find("section", class_="consent") is None
+    assert checklist(world)["record"]["via"] == "respondent_link"
+
+
+def test_unknown_and_revoked_links_show_a_clear_page(world):
+    client = world.app.test_client()
+    assert client.get("/r/war_nothing-here").status_code == 404
+    link = manager_call(world, "POST", "/api/v1/orgs/acme/respondent-links", {"label": "Büro"}).get_json()
+    manager_call(world, "DELETE", f"/api/v1/orgs/acme/respondent-links/{link['id']}")
+    page = client.get(f"/r/{link['token']}", headers={"Accept-Language": "de"})
+    assert page.status_code == 410 and "abgelaufen oder wurde zurückgezogen" in page.get_data(as_text=True)
+
+
+def test_a_visitor_passes_the_result_on_from_the_wizard_summary(world):
+    user = _wizard(world).start(f"/w/{world.acme_key}?lang=en")
+    user.finish(INTERNAL_ONLY)
+    consent = user.page.find("section", class_="consent")
+    assert consent is not None and "ACME GmbH" in consent.get_text()
+    form = consent.find("form", action=lambda a: a and a.endswith("/consent"))
+    hidden = [(i["name"], i.get("value", "")) for i in form.find_all("input", type="hidden")]
+    client = user.client
+    # without the box ticked, or with a broken address: a clear message, nothing stored
+    for fields in ([("contact_email", "kunde@example.de")], [("consent", "yes"), ("contact_email", "kein-mail")]):
+        refused = client.post(form["action"], data=MultiDict(hidden + fields))
+        assert refused.status_code == 422
+    assert world.api.manager("/api/v1/orgs/acme/submissions", world.anna).get_json()["submissions"] == []
+    given = client.post(form["action"], data=MultiDict([*hidden, ("consent", "yes"), ("contact_email", "kunde@example.de")]))
+    assert given.status_code == 303
+    shown = client.get(f"/w/a/{user.token}").get_data(as_text=True)
+    assert 'data-consent="given"' in shown and "kunde@example.de" in shown
+    listed = world.api.manager("/api/v1/orgs/acme/submissions", world.anna).get_json()["submissions"]
+    assert [s["contact_email"] for s in listed] == ["kunde@example.de"]
+
+
+def test_a_visitor_deletes_their_answers_from_the_wizard_summary(world):
+    user = _wizard(world).start(f"/w/{world.acme_key}?lang=en")
+    user.finish(INTERNAL_ONLY)
+    form = user.page.find("form", class_="delete")
+    hidden = [(i["name"], i.get("value", "")) for i in form.find_all("input", type="hidden")]
+    deleted = user.client.post(form["action"], data=MultiDict(hidden))
+    assert deleted.status_code == 200 and "deleted" in deleted.get_data(as_text=True)
+    assert user.client.get(f"/w/a/{user.token}").status_code == 404
+    with world.app.app_context():
+        assert db.session().scalar(select(Assessment.id)) is None
+
+
+def test_an_adopted_result_is_read_only_in_the_wizard(world):
+    user = _wizard(world).start(f"/w/{world.acme_key}?lang=en")
+    user.finish(INTERNAL_ONLY)
+    with world.app.app_context():
+        assessment_id = db.session().scalar(select(Assessment.id))
+    world.api.call("POST", f"/api/v1/assessments/{user.token}/consent", {})
+    assert manager_call(world, "POST", f"/api/v1/orgs/acme/submissions/{assessment_id}/adopt").status_code == 200
+    page = user.open(f"/w/a/{user.token}")
+    assert page.page.find("form", action=lambda a: a and a.endswith("/change")) is None
+    assert page.page.find("section", class_="consent") is None
+    assert "can no longer be changed" in page.page.get_text()
