@@ -54,8 +54,9 @@ def create_organisation(session: Session, slug: str, name: str, locale: str = "d
     """Validate and store a new organisation; nothing is stored when an OrganisationError is raised."""
     if not slug_allowed(slug):
         raise InvalidSlugError(f"{slug!r} is not a valid slug: use {SLUG_RULE}")
-    if not name.strip() or len(name) > NAME_MAX_LENGTH:
-        raise InvalidNameError(f"the name must not be empty and may have at most {NAME_MAX_LENGTH} characters")
+    # Control characters (a NUL, which PostgreSQL refuses; a line break) have no place in a display name.
+    if not name.strip() or len(name) > NAME_MAX_LENGTH or any(ord(c) < 32 for c in name):
+        raise InvalidNameError(f"the name must not be empty, may have at most {NAME_MAX_LENGTH} characters and no control characters")
     if locale not in SUPPORTED_LOCALES:
         raise InvalidLocaleError(f"the language must be one of {', '.join(SUPPORTED_LOCALES)}")
     if organisation_by_slug(session, slug) is not None:
@@ -130,6 +131,16 @@ def pin_flow(session: Session, organisation: Organisation, choice: FlowChoice, a
     organisation.flow_version = choice.version
     events.record(session, actor, "organisation.pin_changed", organisation, flow_label(organisation), before=before, after=flow_label(organisation))
     session.commit()
+
+
+def set_public_widget(session: Session, organisation: Organisation, on: bool, actor: events.Actor = events.CLI) -> bool:
+    """Turn the public self-check (the embed key's widget and wizard link) on or off; a change is logged. Return whether it changed."""
+    if organisation.public_widget == on:
+        return False
+    organisation.public_widget = on
+    events.record(session, actor, "settings.public_widget", organisation, "on" if on else "off")
+    session.commit()
+    return True
 
 
 def flow_label(organisation: Organisation) -> str:

@@ -22,7 +22,7 @@ from ..store import links, profiles, submissions
 from ..store.db import session
 from ..store.managers import manager_by_token, visible_organisation, visible_organisations
 from ..store.models import AnswerRevision, Assessment, Manager, Organisation
-from ..store.organisations import OrganisationError
+from ..store.organisations import OrganisationError, set_public_widget
 from ..turns import FlowUnavailableError, NoMigrationError, is_plausible_key
 from . import api as chat_api
 from . import turn_service
@@ -342,8 +342,5 @@ def patch_settings(slug: str):
     value = data.get("public_widget")
     if not isinstance(value, bool):
         raise ApiError(400, "invalid_body", gettext(INVALID_SETTINGS) % {"field": "public_widget"})
-    if value != organisation.public_widget:
-        organisation.public_widget = value
-        event_log.record(session(), actor(current_manager(), API), "settings.public_widget", organisation, "on" if value else "off")
-        session().commit()
+    set_public_widget(session(), organisation, value, actor(current_manager(), API))
     return jsonify(org=org_ref(organisation), public_widget=organisation.public_widget)
