@@ -56,6 +56,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(manager_api.bp)
     app.register_blueprint(openapi.bp)
     app.register_blueprint(wizard.bp)
+    app.register_blueprint(wizard.respondent_bp)
     app.register_blueprint(manage.bp)
     app.register_blueprint(widget.bp)
     return app
