@@ -55,7 +55,22 @@ def _tokens(world) -> dict[str, str]:
         assert api.answer(halfway, step, value).status_code == 200
     done, prompt = api.start(world.acme_link)
     api.finish(done, INTERNAL_ONLY, prompt)
-    return {"new": new, "halfway": halfway, "done": done}
+    visitor, prompt = api.start(world.acme_key)  # a self-assessment passed on: a submission to adopt, dismiss or turn into a client
+    api.finish(visitor, INTERNAL_ONLY, prompt)
+    assert api.call("POST", f"/api/v1/assessments/{visitor}/consent", {"contact_email": "kunde@example.de"}).status_code == 200
+    return {"new": new, "halfway": halfway, "done": done, "visitor": visitor}
+
+
+def _ids(world) -> dict[str, list[int]]:
+    """The ids of real respondent links and assessments (so generated requests reach them)."""
+    from sqlalchemy import select
+
+    from bot.store import db
+    from bot.store.models import Assessment, RespondentLink
+
+    with world.app.app_context():
+        session = db.session()
+        return {"link_id": list(session.scalars(select(RespondentLink.id))), "assessment_id": list(session.scalars(select(Assessment.id)))}
 
 
 # -- schemathesis against the OpenAPI document ---------------------------------------------
@@ -65,6 +80,7 @@ def _tokens(world) -> dict[str, str]:
 def test_every_operation_keeps_its_openapi_contract(world, method, path, mode):
     """No 5xx, responses as documented, schema-violating requests refused: for every operation."""
     tokens = list(_tokens(world).values())
+    ids = _ids(world)
     current = {t: world.api.get(t)["prompt"]["step"] for t in tokens}
     config = CONTENT_DEPENDENT if path.endswith(("/answers", "/profile")) else None
     operation = schemathesis.openapi.from_wsgi("/api/openapi.json", world.app, config=config)[path][method]
@@ -81,6 +97,9 @@ def test_every_operation_keeps_its_openapi_contract(world, method, path, mode):
                 case.path_parameters["token"] = data.draw(st.sampled_from(tokens))
             if "slug" in case.path_parameters:
                 case.path_parameters["slug"] = data.draw(st.sampled_from(["acme", "other"]))
+            for name in ("link_id", "assessment_id"):
+                if name in case.path_parameters:
+                    case.path_parameters[name] = data.draw(st.sampled_from(ids[name]))
         if "body" not in invalid and isinstance(case.body, dict) and data.draw(OFTEN):
             if "embed_key" in case.body:
                 case.body["embed_key"] = world.acme_key
