@@ -7,14 +7,74 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from flask import Flask
+from flask import Flask, Request, has_request_context, request
+from werkzeug.exceptions import SecurityError
+from werkzeug.routing import MapAdapter
 
-from . import i18n
+from . import edges, i18n
 from .config import defaults, instance_path, secret_key_file
 from .engine import EngineRegistry, load_flows
 from .flowcode import FLOW_CODE
 
 log = logging.getLogger(__name__)
+
+# Set on a request whose Host is not trusted: refused before any other code sees it.
+UNTRUSTED_HOST = "wa_onboarding.untrusted_host"
+
+
+class App(Flask):
+    """Flask whose absolute links come from PUBLIC_URL and which answers only to TRUSTED_HOSTS.
+
+    Never the request's Host header: a forged Host must not end up in an embed snippet,
+    a wizard link, a `Location` or a mail. Werkzeug's own TRUSTED_HOSTS check cannot
+    match an IPv6 address (`[::1]`), so `create_url_adapter` applies the app's check
+    (`edges.host_is_trusted`) in its place, and `preprocess_request` refuses an untrusted
+    host before any before-request hook (CSRF, rate limits, sessions) runs.
+    """
+
+    def create_url_adapter(self, request: Request | None) -> MapAdapter | None:  # type: ignore[override]
+        """Outside a request: bound to PUBLIC_URL. In a request: the request's, once its Host is trusted."""
+        if request is None or request.environ.get(UNTRUSTED_HOST):
+            public = edges.public_url(self.config)
+            path = request.path if request is not None else "/"
+            return self.url_map.bind(public.netloc, script_name=public.path or "/", url_scheme=public.scheme, path_info=path)
+        from werkzeug.wsgi import get_host
+
+        host = get_host(request.environ)  # validated characters, no trust list (ours follows)
+        if not edges.host_is_trusted(host, edges.trusted_hosts(self.config)):
+            request.environ[UNTRUSTED_HOST] = True
+            return self.create_url_adapter(request)  # error pages still build their links
+        request.host = host  # type: ignore[misc]
+        subdomain = None if self.subdomain_matching else (self.url_map.default_subdomain or "")
+        return self.url_map.bind_to_environ(request.environ, server_name=self.config["SERVER_NAME"], subdomain=subdomain)
+
+    def preprocess_request(self) -> Any:
+        """400 for an untrusted Host, as a localised page or JSON error (bot/web/errors.py), before anything else."""
+        if request.environ.get(UNTRUSTED_HOST):
+            raise SecurityError()
+        return super().preprocess_request()
+
+    def url_for(
+        self,
+        /,
+        endpoint: str,
+        *,
+        _anchor: str | None = None,
+        _method: str | None = None,
+        _scheme: str | None = None,
+        _external: bool | None = None,
+        **values: Any,
+    ) -> str:
+        """Like Flask's, but an absolute URL is always PUBLIC_URL plus the app-relative path (`_scheme` is ignored)."""
+        external = _external if _external is not None else (_scheme is not None or not has_request_context())
+        if not external or not has_request_context():
+            # Outside a request the adapter is already bound to PUBLIC_URL (create_url_adapter(None)).
+            return super().url_for(endpoint, _anchor=_anchor, _method=_method, _external=external, **values)
+        path = super().url_for(endpoint, _anchor=_anchor, _method=_method, _external=False, **values)
+        root = request.script_root
+        if root and path.startswith(root + "/"):
+            path = path[len(root) :]
+        return edges.public_url(self.config).base + path
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -24,7 +84,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     file is malformed or a compiled catalog is missing: better than serving a
     broken questionnaire or a German product in English.
     """
-    app = Flask(__name__, instance_path=instance_path(), instance_relative_config=True)
+    app = App(__name__, instance_path=instance_path(), instance_relative_config=True)
     # SQLite and the secret key live there; an installed app's default (<prefix>/var/bot-instance) may not exist yet.
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.from_mapping(defaults(app.instance_path))
@@ -32,6 +92,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if test_config:
         app.config.update(test_config)
     _secret_key(app)
+    _edges(app)
     proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
     if proxies:
         # Behind a reverse proxy: take scheme, host and client address from its X-Forwarded-* headers.
@@ -74,6 +135,16 @@ def _secret_key(app: Flask) -> None:
         log.warning("SECRET_KEY is not set: using a random key for this process (debug/testing only)")
     else:
         raise RuntimeError("SECRET_KEY is not set: export SECRET_KEY or write one to " + str(key_file))
+
+
+def _edges(app: Flask) -> None:
+    """Check PUBLIC_URL at start-up (a typo fails here, not in the first link), and keep tokens out of logs."""
+    try:
+        edges.public_url(app.config)
+    except ValueError as exc:
+        raise RuntimeError(str(exc)) from exc
+    # Flask logs an unhandled exception with the request's path, the development server every request line.
+    edges.redact_logs(app.logger.name, "werkzeug")
 
 
 def engines(app: Flask) -> EngineRegistry:

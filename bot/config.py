@@ -1,4 +1,4 @@
-"""Configuration defaults; overridden by the environment (DATABASE_URL, SECRET_KEY, FLASK_*)."""
+"""Configuration defaults; overridden by the environment (DATABASE_URL, SECRET_KEY, PUBLIC_URL, TRUSTED_HOSTS, FLASK_*)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 from . import resources
+from .edges import DEFAULT_PUBLIC_URL
 from .i18n import LOCALES_DIR
 
 # The checkout's root (pybabel's extraction runs there); flows and catalogs come from bot/resources.py.
@@ -27,6 +28,12 @@ def defaults(instance_path: str) -> dict[str, object]:
         "FLOWS_DIR": str(FLOWS_DIR),
         "LOCALES_DIR": str(LOCALES_DIR),
         "DEFAULT_FLOW": "whatsapp_gdpr",
+        # Where users reach the app: every absolute link (embed snippet, wizard links, Location, mails) starts
+        # with it, never with the request's Host header. `wa-onboarding run` defaults it to its own address.
+        "PUBLIC_URL": os.environ.get("PUBLIC_URL") or DEFAULT_PUBLIC_URL,
+        # Hosts the app answers to (any port; `.example.de` includes subdomains); others get 400.
+        # None: loopback (127.0.0.1, localhost, ::1) and PUBLIC_URL's host.
+        "TRUSTED_HOSTS": os.environ.get("TRUSTED_HOSTS") or None,
         "BABEL_DEFAULT_LOCALE": "de",
         "MAX_CONTENT_LENGTH": 64 * 1024,
         # Unfinished assessments older than this are deleted by `wa-onboarding purge` (run it daily).

@@ -1,7 +1,8 @@
 """The `wa-onboarding` command: a Flask CLI group (so `wa-onboarding run` starts the server).
 
 The commands live beside what they serve: admin (organisations, managers, the demo),
-lifecycle (schema, retention, export, deletion), flows (check, diagram, evaluate) and i18n.
+lifecycle (schema, retention, export, deletion), flows (check, diagram, evaluate), i18n and
+server (the development server).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 from .. import create_app
 from ..engine import FlowError
 from ..i18n import CatalogMissingError
-from . import admin, flows, i18n, lifecycle
+from . import admin, flows, i18n, lifecycle, server
 from .common import safe_url
 from .i18n import catalog_problems
 
@@ -56,6 +57,6 @@ def cli() -> None:
     """WA Onboarding: GDPR onboarding for WhatsApp in customer communication."""
 
 
-for _module in (lifecycle, admin, flows, i18n):
+for _module in (lifecycle, admin, flows, i18n, server):  # server's `run` replaces Flask's
     for _command in _module.COMMANDS:
         cli.add_command(_command)

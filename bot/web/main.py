@@ -6,7 +6,7 @@ from flask import Blueprint, abort, current_app, jsonify, render_template, reque
 from flask_babel import get_locale, get_translations
 from sqlalchemy import text as sql
 
-from .. import engines
+from .. import edges, engines
 from ..i18n import text
 from ..store.db import session
 
@@ -29,21 +29,47 @@ def refuse_nul_characters() -> None:
         abort(400)
 
 
+# No page of the app uses a device feature; a framed page (the widget's chat) cannot ask for one either.
+PERMISSIONS_POLICY = ", ".join(
+    f"{feature}=()"
+    for feature in ("accelerometer", "camera", "display-capture", "geolocation", "gyroscope", "magnetometer", "microphone", "midi", "payment", "usb")
+)
+# Paths whose responses are a manager's data (pages, API, exports): never kept in a browser or proxy cache.
+PRIVATE_PREFIXES = ("/manage/", "/api/v1/")
+
+
 @bp.after_app_request
 def security_headers(response):
-    """Strict defaults for every response: no third-party content, no sniffing; HSTS over HTTPS.
+    """Strict defaults for every response: no third-party content, no sniffing, no device features; HSTS over HTTPS.
 
     HSTS goes only on responses the client received over HTTPS (directly, or through a
     trusted proxy's `X-Forwarded-Proto`): a browser ignores it over plain HTTP, and sending
-    it from a local `make run` would pin localhost to HTTPS.
+    it from a local `make run` would pin localhost to HTTPS. Manager pages, the APIs and
+    every download are `no-store`, whatever the view set. The server's own `Server`
+    header is dropped by the servers' setup (bot/cli/server.py, bot/gunicorn_conf.py).
     """
     response.headers.setdefault("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "no-referrer")
+    response.headers["Permissions-Policy"] = PERMISSIONS_POLICY
     max_age = int(current_app.config.get("HSTS_MAX_AGE") or 0)
     if request.is_secure and max_age > 0:
         response.headers.setdefault("Strict-Transport-Security", f"max-age={max_age}")
+    path = request.path
+    if path == "/manage" or path.startswith(PRIVATE_PREFIXES) or response.headers.get("Content-Disposition", "").startswith("attachment"):
+        response.headers["Cache-Control"] = "no-store"
+    _public_location(response)
     return response
+
+
+def _public_location(response) -> None:
+    """An absolute `Location` on the request's own host (a routing redirect) points at PUBLIC_URL instead."""
+    location = response.headers.get("Location")
+    if not location:
+        return
+    own = request.host_url  # scheme://host/ + the script root
+    if location.startswith(own):
+        response.headers["Location"] = edges.public_url(current_app.config).base + "/" + location[len(own) :]
 
 
 @bp.get("/")
