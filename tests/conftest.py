@@ -30,6 +30,8 @@ FLOW_FILE = ROOT / "flows" / "whatsapp_gdpr.yaml"
 REQUIRE_SERVICES = os.environ.get("WA_REQUIRE_SERVICES") == "1"
 # Rate limits are tested on their own (tests/test_limits.py); elsewhere they would only count test traffic.
 NO_LIMITS = {"RATELIMIT_ENABLED": False}
+# The test client's host: absolute links (Location, wizard links, the embed snippet) read http://localhost/…
+TEST_PUBLIC_URL = {"PUBLIC_URL": "http://localhost"}
 PG_ADMIN_URL = os.environ.get("WA_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
 
@@ -117,7 +119,7 @@ def app(tmp_path, locales_dir):
     from bot.store import db
 
     url = f"sqlite:///{tmp_path / 'test.sqlite'}"
-    app = create_app({"TESTING": True, "SECRET_KEY": "test", "DATABASE_URL": url, "LOCALES_DIR": str(locales_dir), **NO_LIMITS})
+    app = create_app({"TESTING": True, "SECRET_KEY": "test", "DATABASE_URL": url, "LOCALES_DIR": str(locales_dir), **NO_LIMITS, **TEST_PUBLIC_URL})
     db.upgrade(app)
     return app
 
@@ -191,7 +193,7 @@ _PG_SCHEMA_READY: set[str] = set()
 def _fresh_app(url: str, locales_dir: Path, **config):
     from bot.store import db
 
-    app = create_app({"TESTING": True, "SECRET_KEY": "test", "DATABASE_URL": url, "LOCALES_DIR": str(locales_dir), **NO_LIMITS, **config})
+    app = create_app({"TESTING": True, "SECRET_KEY": "test", "DATABASE_URL": url, "LOCALES_DIR": str(locales_dir), **NO_LIMITS, **TEST_PUBLIC_URL, **config})
     if url.startswith("postgresql"):
         if url not in _PG_SCHEMA_READY:
             db.upgrade(app)
@@ -317,6 +319,7 @@ def live_server(tmp_path, locales_dir):
 
     app = _fresh_app(f"sqlite:///{tmp_path / 'live.sqlite'}", locales_dir)
     server = make_server("127.0.0.1", 0, app, threaded=True)
+    app.config["PUBLIC_URL"] = f"http://127.0.0.1:{server.server_port}"  # links in its pages point at this server
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
