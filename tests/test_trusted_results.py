@@ -201,7 +201,7 @@ def test_consent_is_validated_and_only_for_a_completed_self_assessment(world):
 def test_a_consultant_turns_a_visitor_into_a_client(world):
     _token, assessment_id = self_assessment(world, PLATFORM, "info@neukunde.de")
     path = f"/api/v1/orgs/acme/submissions/{assessment_id}/organisation"
-    for body, status in (({"slug": "Neu Kunde", "name": "Neukunde GmbH"}, 422), ({"slug": "other", "name": "Taken"}, 422), ({"slug": "neukunde"}, 400)):
+    for body, status in (({"slug": "Neu Kunde", "name": "Neukunde GmbH"}, 422), ({"slug": "other", "name": "Taken"}, 409), ({"slug": "neukunde"}, 400)):
         assert manager_call(world, "POST", path, body).status_code == status, body
     created = manager_call(world, "POST", path, {"slug": "neukunde", "name": "Neukunde GmbH"})
     assert created.status_code == 201

@@ -33,15 +33,15 @@ class SubmissionStateError(ValueError):
 
 
 def clean_contact_email(value: object) -> str | None:
-    """A contact address as stored (trimmed; None when blank); ValueError when it is not an e-mail address."""
+    """A contact address as stored (None when blank); ValueError when it is not an e-mail address."""
     if value is None:
         return None
     if not isinstance(value, str):
         raise ValueError("contact_email")
-    value = value.strip()
-    if not value:
+    if not value.strip():
         return None
-    if len(value) > CONTACT_EMAIL_MAX_LENGTH or not _EMAIL.match(value) or any(ord(c) < 32 for c in value):
+    # Taken as typed (no trimming): the same rule as the OpenAPI document's pattern.
+    if len(value) > CONTACT_EMAIL_MAX_LENGTH or not _EMAIL.fullmatch(value) or any(ord(c) < 32 for c in value):
         raise ValueError("contact_email")
     return value
 

@@ -189,10 +189,10 @@ def _consent_body(assessment: Assessment) -> dict[str, Any]:
 def create_assessment():
     """Start an assessment: a self-assessment with the public `embed_key`, or a trusted one with a `respondent_link`."""
     data = read_json()
-    embed_key = _field(data, "embed_key")
-    link_token = _field(data, "respondent_link")
-    if bool(embed_key) == bool(link_token):  # exactly one of the two
-        raise _error(400, "invalid_body", field="respondent_link" if link_token else "embed_key")
+    given = [name for name in ("embed_key", "respondent_link") if name in data]
+    if len(given) != 1 or not isinstance(data[given[0]], str) or not data[given[0]]:  # exactly one of the two, a text
+        raise _error(400, "invalid_body", field=given[-1] if given else "embed_key")
+    embed_key, link_token = data.get("embed_key"), data.get("respondent_link")
     locale = _locale_field(data, required=False)
     surface = _surface(data)
     link: RespondentLink | None = None

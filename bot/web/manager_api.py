@@ -22,7 +22,7 @@ from ..store import links, profiles, submissions
 from ..store.db import session
 from ..store.managers import manager_by_token, visible_organisation, visible_organisations
 from ..store.models import AnswerRevision, Assessment, Manager, Organisation
-from ..store.organisations import OrganisationError, set_public_widget
+from ..store.organisations import OrganisationError, OrganisationExistsError, set_public_widget
 from ..turns import FlowUnavailableError, NoMigrationError, is_plausible_key
 from . import api as chat_api
 from . import turn_service
@@ -308,6 +308,9 @@ def organisation_from_submission(slug: str, assessment_id: int):
         client = submissions.organisation_from(session(), organisation, assessment, actor(current_manager(), API), new_slug, name)
     except submissions.SubmissionStateError as exc:
         raise _closed_submission(exc) from exc
+    except OrganisationExistsError as exc:
+        session().rollback()
+        raise ApiError(409, "organisation_exists", gettext(INVALID_ORGANISATION) % {"reason": str(exc)}) from exc
     except OrganisationError as exc:
         session().rollback()
         raise ApiError(422, "invalid_organisation", gettext(INVALID_ORGANISATION) % {"reason": str(exc)}) from exc
