@@ -5,16 +5,20 @@ session login with Flask-Login, CSRF on every form. A manager sees only the
 organisations they belong to; anything else is 404, exactly like a missing page.
 Admins see every organisation and can create organisations and managers here too.
 The views live beside what they serve: auth (login), organisations (overview, checklist,
-exports, texts, comparison) and admin; the rules they apply are in `bot/review.py`.
+exports, texts, comparison), profile, respondent links, the public self-check (setting,
+submissions, anonymous aggregates), the event log and admin; the rules they apply are in
+`bot/review.py` and the store.
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, abort
+from typing import Any
+
+from flask import Blueprint, Flask, abort, request
 from flask_babel import get_locale, gettext
 from flask_login import LoginManager, current_user
 
-from ...i18n import N_
+from ...i18n import N_, normalise_locale
 from ...store import managers
 from ...store.db import session
 from ...store.models import Manager, Organisation
@@ -43,6 +47,16 @@ def page_locale() -> str:
     return str(get_locale())
 
 
+def kept_language() -> dict[str, Any]:
+    """The page's explicit `?lang=`, for the links and form targets of a page (the language is chosen per request)."""
+    lang = normalise_locale(request.args.get("lang"))
+    return {"lang": lang} if lang else {}
+
+
+# Templates (and the macros they import) call it for their links and form targets: url_for(..., **kept_language()).
+bp.add_app_template_global(kept_language)
+
+
 def visible_organisation_or_404(slug: str) -> Organisation:
     """The organisation `slug` if this manager may see it; 404 otherwise (as if it did not exist)."""
     organisation = managers.visible_organisation(session(), me(), slug) if len(slug) <= 64 else None
@@ -52,6 +66,6 @@ def visible_organisation_or_404(slug: str) -> Organisation:
 
 
 # The views register themselves on `bp` when imported (the microblog layout); they need `bp` first.
-from . import admin, auth, organisations, profile  # noqa: E402
+from . import admin, auth, event_log, organisations, profile, respondent_links, self_check  # noqa: E402
 
-__all__ = ["admin", "auth", "bp", "init_app", "login_manager", "organisations", "profile"]
+__all__ = ["admin", "auth", "bp", "event_log", "init_app", "login_manager", "organisations", "profile", "respondent_links", "self_check"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, abort, current_app, render_template, request, url_for
+from flask import Response, abort, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import get_translations, gettext
 from flask_login import login_required
@@ -17,7 +17,9 @@ from ...exporters.markdown import escape as markdown_escape
 from ...i18n import STATUS_LABELS, answer_rows, normalise_locale, text
 from ...review import AnsweredQuestion, Attention, answer_changes, by_attention, review_due, status_changes
 from ...store import assessments as store
+from ...store import links as link_store
 from ...store import managers
+from ...store import submissions as submission_store
 from ...store.db import session
 from ...store.models import Assessment, Organisation, utcnow
 from ...turns import FlowUnavailableError, NoMigrationError
@@ -25,6 +27,7 @@ from .. import turn_service
 from ..reports import assessment_documents, attachment, checklist_report, export_response
 from ..versions import is_outdated, latest_version, version_changes
 from . import bp, me, page_locale, visible_organisation_or_404
+from .results import provenance, started_via
 
 
 def _status(organisation: Organisation, completed: Assessment | None, unfinished: Assessment | None) -> dict[str, Any]:
@@ -124,10 +127,11 @@ def organisation(slug: str) -> ResponseReturnValue:
         org=org,
         report=report,
         groups=groups,
+        record=provenance(latest) if latest is not None else None,
         version_changes=version_changes(org, latest, get_translations()) if report is not None and latest is not None else None,
-        assessments=assessments,
-        wizard_url=url_for("wizard.start", embed_key=org.embed_key, _external=True),
-        widget_snippet=_widget_snippet(org),
+        history=[(a, started_via(a), a.respondent_link.label if a.respondent_link is not None else None) for a in assessments],
+        active_links=sum(1 for link in link_store.links_of(session(), org) if link.usable()),
+        waiting=len(submission_store.submissions(session(), org)),
         formats=FORMAT_NAMES,
         locale=page_locale(),
     )
@@ -154,14 +158,6 @@ def reassess(slug: str) -> ResponseReturnValue:
         locale=page_locale(),
     )
     return page, 201, {"Cache-Control": "no-store"}
-
-
-def _widget_snippet(org: Organisation) -> str | None:
-    """The one-line embed code, once the widget is served by this app."""
-    if "widget.script" not in current_app.view_functions:
-        return None
-    src = url_for("widget.script", _external=True)
-    return f'<script src="{src}" data-embed-key="{org.embed_key}" data-lang="{org.locale}" defer></script>'
 
 
 @bp.get("/orgs/<slug>/checklist.<any(pdf, csv, xlsx, md, json):fmt>")
