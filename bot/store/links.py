@@ -39,6 +39,8 @@ def clean_expires_days(value: object) -> int:
         return DEFAULT_EXPIRES_DAYS
     if isinstance(value, str) and value.strip().isdigit():
         value = int(value.strip())
+    if isinstance(value, float) and value.is_integer():  # JSON's 30.0 is the integer 30
+        value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_EXPIRES_DAYS:
         raise LinkInputError("expires_days")
     return value
