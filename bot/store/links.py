@@ -28,7 +28,7 @@ def clean_label(label: object) -> str | None:
     """A label as stored: trimmed, None when blank; LinkInputError for a non-string, an overlong one or one with control characters."""
     if label is None:
         return None
-    if not isinstance(label, str) or len(label.strip()) > LABEL_MAX_LENGTH or any(ord(c) < 32 for c in label):
+    if not isinstance(label, str) or len(label) > LABEL_MAX_LENGTH or any(ord(c) < 32 for c in label):
         raise LinkInputError("label")
     return label.strip() or None
 
