@@ -615,7 +615,7 @@ def test_a_consultant_turns_a_submission_into_a_client(area, anna):
     taken = _post(anna, f"/manage/orgs/acme/submissions/{submission}/organisation", slug="beta", name="Bäckerei Neu")
     assert taken.status_code == 422 and "gibt es schon" in page(taken).find(id="error-summary").get_text()
     blank = _post(anna, f"/manage/orgs/acme/submissions/{submission}/organisation", slug="baeckerei-neu", name="Zeile\nzwei")
-    assert blank.status_code == 422
+    assert blank.status_code == 422 and "in einer Zeile" in page(blank).find(id="error-summary").get_text()
     assert _counts(area)[0] == 3
     response = _post(anna, f"/manage/orgs/acme/submissions/{submission}/organisation", slug="baeckerei-neu", name="Bäckerei Neu")
     assert response.status_code == 303 and response.headers["Location"] == "/manage/orgs/baeckerei-neu"

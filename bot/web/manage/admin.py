@@ -20,7 +20,7 @@ ORGANISATION_ERRORS: dict[type[organisation_store.OrganisationError], str] = {
     organisation_store.InvalidSlugError: N_(
         "The short name may contain only lower-case letters a–z, digits and hyphens (1 to 63 characters, starting and ending with a letter or digit)."
     ),
-    organisation_store.InvalidNameError: N_("Please give a display name of at most 200 characters."),
+    organisation_store.InvalidNameError: N_("Please give a display name: at most 200 characters, on one line."),
     organisation_store.InvalidLocaleError: N_("Please choose one of the offered languages."),
     organisation_store.OrganisationExistsError: N_("An organisation with this short name exists already."),
 }
