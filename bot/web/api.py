@@ -17,6 +17,7 @@ from babel.support import Translations
 from flask import Blueprint, Response, current_app, g, jsonify, request, url_for
 from flask_babel import gettext
 
+from .. import edges
 from ..engine import TurnError
 from ..engine.vocabulary import Surface, TurnErrorCode
 from ..i18n import N_, SUPPORTED_LOCALES, catalog, prompt_dict, turn_error_message
@@ -76,7 +77,8 @@ def _check_origin(organisation: Organisation) -> None:
     come from the app's origin; the allow-list limits which sites may frame it.
     """
     origin = request.headers.get("Origin")
-    if origin is not None and origin.rstrip("/") == request.host_url.rstrip("/"):
+    public = edges.public_url(current_app.config)
+    if origin is not None and origin.rstrip("/") in (request.host_url.rstrip("/"), f"{public.scheme}://{public.netloc}"):
         return
     if not origin_allowed(organisation, origin):
         g.origin_refused = True
