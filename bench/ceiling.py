@@ -1,6 +1,6 @@
 """The ceiling for the turn benchmark: bare Flask + SQLAlchemy Core, exactly the round trips of a turn.
 
-Read the assessment by token, update its state and answers with the version check,
+Read the assessment by its token's hash (only hashes are stored), update its state and answers with the version check,
 append the answer revision, one commit, and answer with a prompt of the same JSON
 shape and size as the product's. No engine, no localisation, no ORM: what is left
 is the cost of HTTP, Flask and the database, which the product cannot undercut.
@@ -10,6 +10,7 @@ Run under gunicorn as `bench.ceiling:create_app()` with DATABASE_URL, BENCH_PATH
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import secrets
@@ -20,6 +21,10 @@ from flask import Flask, jsonify, request
 from sqlalchemy import MetaData, Table, insert, select, update
 
 from bot.store.db import make_engine
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 def create_app() -> Flask:
@@ -47,8 +52,8 @@ def create_app() -> Flask:
             org_id = conn.execute(select(organisation.c.id).where(organisation.c.embed_key == body["embed_key"])).scalar_one()
             conn.execute(
                 insert(assessment).values(
-                    organisation_id=org_id, token=token, flow_id="whatsapp_gdpr", flow_version=1, state=path[0], answers={}, locale="de",
-                    channel="api", version=1, created_at=now, updated_at=now,
+                    organisation_id=org_id, token_hash=_hash(token), flow_id="whatsapp_gdpr", flow_version=1, state=path[0], answers={},
+                    locale="de", channel="api", version=1, created_at=now, updated_at=now,
                 )
             )  # fmt: skip
         return jsonify(token=token, locale="de", prompt=prompt), 201
@@ -59,7 +64,7 @@ def create_app() -> Flask:
         now = datetime.now(UTC)
         with engine.begin() as conn:
             columns = assessment.c.id, assessment.c.state, assessment.c.answers, assessment.c.version
-            row = conn.execute(select(*columns).where(assessment.c.token == token)).first()
+            row = conn.execute(select(*columns).where(assessment.c.token_hash == _hash(token))).first()
             if row is None:
                 return jsonify(error={"code": "unknown_assessment", "message": "unknown"}), 404
             if body["step"] != row.state:
