@@ -63,7 +63,8 @@ def run(organisations: int = 1000, rounds: int = 5) -> dict[str, Any]:
         session.flush()
         now = utcnow()
         done = {"flow_id": "whatsapp_gdpr", "flow_version": engine.flow.version, "state": "done", "answers": answers, "locale": "de", "surface": "api"}
-        times = {"created_at": now, "updated_at": now, "completed_at": now}
+        times = {"created_at": now, "updated_at": now, "completed_at": now, "recorded_at": now}  # each the organisation's checklist of record
+        done["started_via"] = "respondent_link"
         session.add_all(Assessment(organisation_id=o.id, completed_answers=effective, **done, **times) for o in orgs)
         session.commit()
         create_manager(session, "consultant@example.de", [], password="bench-password", role="admin")
