@@ -155,7 +155,10 @@ def test_two_hosts_behind_a_proxy_share_one_postgresql(pg_session_url, locales_d
 
     app = _fresh_app(pg_session_url, locales_dir)
     key = add_organisation(app, "acme")
-    env = {"DATABASE_URL": pg_session_url, "SECRET_KEY": "two-hosts", "FLASK_LOCALES_DIR": str(locales_dir), "FLASK_TRUSTED_PROXIES": "1"}
+    env = {
+        "DATABASE_URL": pg_session_url, "SECRET_KEY": "two-hosts", "FLASK_LOCALES_DIR": str(locales_dir), "FLASK_TRUSTED_PROXIES": "1",
+        "PUBLIC_URL": "https://wa.example.de",
+    }  # fmt: skip
     processes, hosts = [], []
     try:
         for _ in range(2):
@@ -184,12 +187,16 @@ def test_two_hosts_behind_a_proxy_share_one_postgresql(pg_session_url, locales_d
         for t in threads:
             t.join()
         assert sorted(results) == [200] + [409] * 5
-        # the proxy's headers decide the links the app writes (the wizard link on a manager page, Location headers)
+        # behind the proxy, the links the app writes come from PUBLIC_URL, and the proxy's host is trusted (it is PUBLIC_URL's)
         forwarded = {"Content-Type": "application/json", "X-Forwarded-Proto": "https", "X-Forwarded-Host": "wa.example.de"}
         body = json.dumps({"embed_key": key}).encode()
         request = urllib.request.Request(hosts[1] + "/api/v1/assessments", data=body, method="POST", headers=forwarded)
         with urllib.request.urlopen(request, timeout=10) as response:
             assert response.headers["Location"].startswith("https://wa.example.de/api/v1/assessments/")
+        forged = urllib.request.Request(hosts[1] + "/api/v1/assessments", data=body, method="POST", headers={**forwarded, "X-Forwarded-Host": "evil.example"})
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(forged, timeout=10)
+        assert refused.value.code == 400  # a host outside TRUSTED_HOSTS
     finally:
         for process in processes:
             stop_gunicorn(process)
