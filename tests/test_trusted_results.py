@@ -420,3 +420,80 @@ def test_an_adopted_result_is_read_only_in_the_wizard(world):
     assert page.page.find("form", action=lambda a: a and a.endswith("/change")) is None
     assert page.page.find("section", class_="consent") is None
     assert "can no longer be changed" in page.page.get_text()
+
+
+# -- the respondent's result (issue 16): the done prompt's `result`, the result page and its PDF ------------
+
+
+APP_BUT_PLATFORM = GOLDEN[1][1]  # version 1 answers: the App chosen, "platform_restricted" recommended, 12 critical
+
+
+def test_the_done_prompt_carries_the_respondents_result(world):
+    token, prompt = world.api.start(world.acme_key, locale="de")
+    steps = world.api.finish(token, APP_BUT_PLATFORM, prompt)
+    done = world.api.get(token)["prompt"]
+    result = done["result"]
+    assert result["recommendation"]["value"] == GOLDEN[1][2][0]
+    assert result["counts"] == GOLDEN[1][3]
+    assert len(result["start_here"]) == 3 and len(result["critical"]) == GOLDEN[1][3]["critical"]
+    assert [i["id"] for i in result["start_here"]] == [i["id"] for i in result["critical"][:3]]
+    assert all(i["action"] for i in result["start_here"])
+    assert result["channel"]["chosen"] == APP_BUT_PLATFORM["channel"] and result["channel"]["matches"] is False
+    assert result["channel"]["note"] and result["channel"]["chosen_label"] in result["channel"]["note"]
+    assert result["page_url"].endswith(f"/w/a/{token}") and result["pdf_url"].endswith(f"/w/a/{token}/result.pdf")
+    client = world.app.test_client()
+    page = client.get(result["page_url"].split("localhost", 1)[1])
+    assert page.status_code == 200
+    pdf = client.get(result["pdf_url"].split("localhost", 1)[1])
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf" and pdf.data.startswith(b"%PDF")
+    assert "attachment" in pdf.headers["Content-Disposition"] and pdf.headers["Cache-Control"] == "no-store"
+    assert steps  # the walk took its steps
+
+
+def test_a_matching_channel_needs_no_note(world):
+    token = complete(world, world.acme_key, GOLDEN[0][1])  # the App, and the App recommended
+    result = world.api.get(token)["prompt"]["result"]
+    assert result["channel"]["matches"] is True and result["channel"]["note"] is None
+    assert result["start_here"] == [] and result["counts"]["critical"] == 0
+
+
+def test_the_result_page_leads_with_what_to_do(world):
+    from bs4 import BeautifulSoup
+
+    token = complete(world, world.acme_key, APP_BUT_PLATFORM)
+    html = world.app.test_client().get(f"/w/a/{token}?lang=en").get_data(as_text=True)
+    page = BeautifulSoup(html, "html.parser")
+    start = page.find(attrs={"data-start-here": True})
+    assert start is not None and len(start.select("[data-start-item]")) == 3
+    assert page.find(attrs={"data-matches": "no"}) is not None
+    assert page.find("a", attrs={"data-download": "pdf"})["href"] == f"/w/a/{token}/result.pdf"
+    assert page.find("details", attrs={"data-group": "not_applicable"}) is not None  # folded away
+    assert page.find("details", id="answers") is not None
+    texts = {s["data-document"] for s in page.select("section[data-document]")}
+    assert texts <= {"first_contact_message", "imprint_snippet"} and texts  # never the organisation's record of processing
+    # the order on the page: recommendation, start here, then the checklist
+    order = [html.index(marker) for marker in ('id="recommendation-title"', "data-start-here", 'id="checklist-title"')]
+    assert order == sorted(order)
+
+
+def test_a_self_assessments_texts_and_pdf_do_not_use_the_organisations_profile(world):
+    from tests.test_flow_walks_v2 import GOLDEN_V2
+
+    with world.app.app_context():
+        session = db.session()
+        session.execute(update(Organisation).where(Organisation.slug == "acme").values(flow_version=None))  # the latest: its texts use the profile
+        session.commit()
+    answers = GOLDEN_V2[0][1]  # version 2's
+    manager_call(world, "PATCH", "/api/v1/orgs/acme/profile", {"representative": "Anna Acme", "vat_id": "DE123456789"})
+    token = complete(world, world.acme_key, answers)
+    html = world.app.test_client().get(f"/w/a/{token}").get_data(as_text=True)
+    assert "Anna Acme" not in html and "DE123456789" not in html
+    trusted = complete(world, world.acme_link, answers)
+    assert "Anna Acme" in world.app.test_client().get(f"/w/a/{trusted}").get_data(as_text=True)
+
+
+def test_the_result_pdf_needs_a_completed_assessment_of_that_token(world):
+    token, _prompt = world.api.start(world.acme_key)
+    client = world.app.test_client()
+    assert client.get(f"/w/a/{token}/result.pdf").status_code == 404
+    assert client.get("/w/a/no-such-token/result.pdf").status_code == 404

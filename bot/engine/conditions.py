@@ -53,6 +53,18 @@ class DocumentBuilder:
     values: ValueReads = field(default_factory=dict, compare=False)
 
 
+@dataclass(frozen=True)
+class ChannelChoice:
+    """Which step records the channel the respondent chose, and which of its options each recommendation names.
+
+    The respondent's result shows the chosen channel beside the recommendation and
+    says so when they differ. A recommendation without an entry names no channel.
+    """
+
+    step: str
+    by_recommendation: Mapping[str, str | None]
+
+
 class FlowCode:
     """The named conditions and document builders of one flow version (its registry)."""
 
@@ -62,6 +74,11 @@ class FlowCode:
         self.documents: dict[str, DocumentBuilder] = {}
         # How answers of an earlier version of the same flow become this version's, by that version.
         self.migrations: dict[int, AnswerMigration] = {}
+        self.channel_choice: ChannelChoice | None = None
+
+    def chosen_channel(self, step: str, by_recommendation: Mapping[str, str | None]) -> None:
+        """Name the step that records the chosen channel and the option each recommendation value stands for."""
+        self.channel_choice = ChannelChoice(step, dict(by_recommendation))
 
     def migration(self, *, from_version: int) -> Callable[[AnswerMigration], AnswerMigration]:
         """Register how the answers of `from_version` carry over to this version (a re-assessment).

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, NamedTuple
 
-from .conditions import AnswerMigration, Condition, DocumentBuilder
+from .conditions import AnswerMigration, ChannelChoice, Condition, DocumentBuilder
 from .vocabulary import ItemStatus, StepKind
 
 DONE = "done"
@@ -190,6 +190,8 @@ class Flow:
     documents: tuple[DocumentBuilder, ...] = field(repr=False, compare=False, default=())
     # How the answers of an earlier version carry over to this one, by that version (re-assessment).
     migrations: dict[int, AnswerMigration] = field(repr=False, compare=False, default_factory=dict)
+    # The step that records the chosen channel and the option each recommendation names (the respondent's result).
+    channel_choice: ChannelChoice | None = field(repr=False, compare=False, default=None)
 
     @property
     def key(self) -> tuple[str, int]:

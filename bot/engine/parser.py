@@ -21,7 +21,7 @@ from typing import Any
 
 import yaml
 
-from .conditions import CodeRegistry, Condition, FlowCode
+from .conditions import ChannelChoice, CodeRegistry, Condition, FlowCode
 from .errors import FlowError
 from .model import (
     DONE,
@@ -491,7 +491,26 @@ def parse_flow(raw: Any, *, source: str = "<flow>", digest: str = "", code: Code
         conditions=dict(flow_code.conditions),
         documents=tuple(flow_code.documents.values()),
         migrations=dict(flow_code.migrations),
+        channel_choice=_channel_choice(r, flow_code, step_by_id, recommendation),
     )
+
+
+def _channel_choice(r: _Reader, flow_code: FlowCode, step_by_id: dict[str, Step], recommendation: Recommendation) -> ChannelChoice | None:
+    """The code's channel choice, checked: a choice step, its options, and the flow's recommendation values."""
+    choice = flow_code.channel_choice
+    if choice is None:
+        return None
+    step = step_by_id.get(choice.step)
+    if step is None or step.kind != StepKind.CHOICE:
+        raise r.fail("code: chosen_channel", f"{choice.step!r} is not a choice step of this flow")
+    options = {o.value for o in step.options}
+    values = {v.value for v in recommendation.values}
+    for value, option in choice.by_recommendation.items():
+        if value not in values:
+            raise r.fail("code: chosen_channel", f"{value!r} is not a recommendation value (one of {', '.join(sorted(values))})")
+        if option is not None and option not in options:
+            raise r.fail("code: chosen_channel", f"{option!r} is not an option of step {choice.step!r}")
+    return choice
 
 
 def load_flows(directory: str | Path, code: CodeRegistry = NO_CODE, *, on_file: Callable[[Path, Any], None] | None = None) -> dict[tuple[str, int], Flow]:

@@ -105,3 +105,10 @@ CODE.document(
         "retention": ("yes",),
     },
 )
+
+
+# The respondent's result shows the chosen channel beside the recommendation, and says so when they differ.
+CODE.chosen_channel(
+    "channel",
+    {"app_with_mitigations": "business_app", "platform": "business_platform", "platform_restricted": "business_platform", "no_whatsapp": "none"},
+)

@@ -13,3 +13,9 @@ document.querySelectorAll("button.copy[data-copy]").forEach(function (button) {
     });
   });
 });
+
+// A print button where the page offers one (the respondent's result); without JavaScript the browser's own print works.
+document.querySelectorAll("button[data-action='print']").forEach(function (button) {
+  button.hidden = false;
+  button.addEventListener("click", function () { window.print(); });
+});

@@ -18,9 +18,10 @@ from flask import Blueprint, Response, current_app, g, jsonify, request, url_for
 from flask_babel import gettext
 
 from .. import edges
-from ..engine import TurnError
-from ..engine.vocabulary import Surface, TurnErrorCode
+from ..engine import Prompt, TurnError
+from ..engine.vocabulary import PromptKind, Surface, TurnErrorCode
 from ..i18n import N_, SUPPORTED_LOCALES, catalog, prompt_dict, turn_error_message
+from ..results import respondent_result
 from ..store import assessments as store
 from ..store import links, submissions
 from ..store.db import session
@@ -149,10 +150,22 @@ def _open(token: str) -> tuple[Conversation, Translations]:
     return conversation, _translations(_response_locale(conversation.assessment))
 
 
+def prompt_body(conversation: Conversation, prompt: Prompt, tr: Translations) -> dict[str, Any]:
+    """The public prompt; the finished flow's carries the respondent's `result` (what to do first, where to read and download it)."""
+    body = prompt_dict(prompt, tr)
+    assessment = conversation.assessment
+    if prompt.kind == PromptKind.DONE and assessment.completed_answers is not None:
+        result = respondent_result(conversation.engine, assessment.completed_answers, tr).as_dict()
+        result["page_url"] = url_for("wizard.step", token=assessment.token, _external=True)
+        result["pdf_url"] = url_for("wizard.result_pdf", token=assessment.token, _external=True)
+        body["result"] = result
+    return body
+
+
 def _outcome_response(outcome: TurnOutcome, tr: Translations):
     """200 with the next prompt; 422 for a value the step does not take; 409 (with the current prompt) for a conflict."""
     if isinstance(outcome, Accepted):
-        return jsonify(prompt=prompt_dict(outcome.prompt, tr))
+        return jsonify(prompt=prompt_body(outcome.conversation, outcome.prompt, tr))
     error, engine = outcome.error, outcome.conversation.engine
     details: dict[str, Any] = {"step": error.step}
     if "allowed" in error.params:
@@ -170,7 +183,7 @@ def _assessment_body(conversation: Conversation, tr: Translations) -> dict[str, 
         "locale": assessment.locale,
         "flow": {"id": assessment.flow_id, "version": assessment.flow_version},
         "completed_at": assessment.completed_at.isoformat() if assessment.completed_at else None,
-        "prompt": prompt_dict(conversation.prompt(), tr),
+        "prompt": prompt_body(conversation, conversation.prompt(), tr),
         "answers": engine.effective_answers(assessment.answers),
         "self_assessment": assessment.is_self_assessment,
         "closed": is_closed(assessment),

@@ -19,7 +19,7 @@ from ..exporters import Report, build_report, formats
 from ..i18n import catalog
 from ..store.db import session
 from ..store.models import Assessment, Organisation, utcnow
-from ..store.profiles import profile_fields
+from ..store.profiles import empty_profile, profile_fields
 from . import turn_service
 from .versions import latest_version
 
@@ -35,12 +35,19 @@ def org_ref(organisation: Organisation) -> dict[str, str]:
 
 
 def checklist_report(organisation: Organisation, assessment: Assessment, locale: str) -> Report:
-    """The localised report of a completed assessment (raises FlowUnavailableError)."""
+    """The localised report of a completed assessment (raises FlowUnavailableError).
+
+    A public self-assessment's report is its respondent's: it names the business from
+    their answers, not the organisation whose self-check they used.
+    """
     engine = turn_service().engine_for(assessment)
     tr = catalog(locale, current_app.config["LOCALES_DIR"])
     answers = assessment.completed_answers or {}
+    org = org_ref(organisation)
+    if assessment.is_self_assessment and assessment.adopted_at is None:
+        org = {"slug": "", "name": str(answers.get("company_name") or "")}
     context = {
-        "org": org_ref(organisation),
+        "org": org,
         "assessment": {
             "id": assessment.id,
             "started_at": iso(assessment.created_at),
@@ -80,16 +87,19 @@ def attachment(filename: str) -> str:
     return value
 
 
-def assessment_documents(organisation: Organisation, assessment: Assessment, tr: Any) -> list[Document]:
+def assessment_documents(organisation: Organisation, assessment: Assessment, tr: Any, only: tuple[str, ...] | None = None) -> list[Document]:
     """The ready-to-paste documents of a completed assessment, in `tr`'s language (raises FlowUnavailableError).
 
     Built by the document builders of the assessment's own flow version (a version-1
-    assessment keeps version 1's texts), with the organisation's profile as it is now.
+    assessment keeps version 1's texts), with the organisation's profile as it is now,
+    except for a public self-assessment: its respondent is another business, so the
+    organisation's profile is not theirs (its details stay visible placeholders).
+    `only` limits the documents to these ids.
     """
     engine = turn_service().engine_for(assessment)
-    profile = profile_fields(session(), organisation)
+    profile = empty_profile() if assessment.is_self_assessment and assessment.adopted_at is None else profile_fields(session(), organisation)
     answers = assessment.completed_answers or {}
-    return [builder.build(answers, tr, profile=profile) for builder in engine.flow.documents]
+    return [builder.build(answers, tr, profile=profile) for builder in engine.flow.documents if only is None or builder.id in only]
 
 
 def documents_data(report: Report, documents: list[Document]) -> dict[str, Any]:

@@ -18,11 +18,13 @@ from flask import Blueprint, abort, g, make_response, redirect, render_template,
 from flask_babel import get_locale, get_translations, gettext
 from flask_login import current_user
 
+from ..effort import effort
 from ..engine import DONE
 from ..engine.values import INFO_VALUE
-from ..engine.vocabulary import STATUS_ORDER, StepKind, Surface, TurnErrorCode
-from ..exporters import build_report
+from ..engine.vocabulary import STATUS_ORDER, ExportFormat, StepKind, Surface, TurnErrorCode
+from ..exporters import build_report, formats
 from ..i18n import N_, answer_rows, normalise_locale, prompt_dict, text, turn_error_message
+from ..results import respondent_result
 from ..store import assessments as store
 from ..store import links, managers, submissions
 from ..store.db import session
@@ -30,6 +32,7 @@ from ..store.models import Organisation, RespondentLink
 from ..turns import Accepted, Conflict, Conversation, Refused, is_closed, is_plausible_key
 from . import turn_service
 from .limits import create_limit, limiter, turn_limit
+from .reports import assessment_documents, attachment, checklist_report
 
 bp = Blueprint("wizard", __name__, url_prefix="/w")
 # A manager's respondent link: /r/<token>.
@@ -37,6 +40,8 @@ respondent_bp = Blueprint("respondent", __name__, url_prefix="/r")
 
 SURFACE = Surface.WIZARD
 ACTIONS = ("next", "back", "skip")
+# The generated texts that concern the respondent themself (the record of processing is the organisation's).
+RESPONDENT_DOCUMENTS = ("first_contact_message", "imprint_snippet")
 STALE_NOTE = N_("This question was already answered, perhaps in another window. Here is the current question.")
 LINK_EXPIRED = N_("This link has expired or was withdrawn. Please ask the person who sent it to you for a new one.")
 PUBLIC_OFF = N_("This organisation does not offer the public self-check at the moment.")
@@ -98,12 +103,10 @@ def _start_page(organisation: Organisation, action: str, link: RespondentLink | 
     assessments); only the button's POST does.
     """
     engine = turn_service().engine_for_organisation(organisation)
-    steps = len(engine.path({}))
     return render_template(
         "wizard/start.html",
         organisation=organisation,
-        steps=steps,
-        minutes=max(5, round(steps / 3)),
+        effort=effort(engine.flow),  # the real range over the flow's paths, as on the start page
         locale=str(get_locale()),
         action=action,
         link=link,
@@ -267,6 +270,8 @@ def _summary(conversation: Conversation, consent_error: str | None = None, conta
     rows = answer_rows(engine.flow, engine.effective_answers(assessment.answers), tr, path=engine.path(assessment.answers))
     report = build_report(engine.flow, engine.checklist(assessment.answers), tr, locale)
     groups = [(status, report.status_labels[status], [i for i in report.data["items"] if i["status"] == status]) for status in STATUS_ORDER]
+    result = respondent_result(engine, engine.effective_answers(assessment.answers), tr)
+    documents = assessment_documents(assessment.organisation, assessment, tr, only=RESPONDENT_DOCUMENTS) if assessment.completed_answers else []
     manager_org = None
     if current_user.is_authenticated:
         # A logged-in manager of this organisation gets the exports right here.
@@ -276,6 +281,8 @@ def _summary(conversation: Conversation, consent_error: str | None = None, conta
         manager_org=manager_org,
         assessment=assessment,
         closed=is_closed(assessment),
+        result=result,
+        documents=documents,
         rows=rows,
         report=report,
         groups=[g_ for g_ in groups if g_[2]],
@@ -315,3 +322,18 @@ def delete(token: str):
         abort(409)
     submissions.delete_self_assessment(session(), assessment)
     return render_template("wizard/deleted.html", locale=str(get_locale()))
+
+
+@bp.get("/a/<token>/result.pdf")
+def result_pdf(token: str):
+    """The respondent's result as a PDF: this assessment's checklist only (nothing managers add), in its language."""
+    conversation = _conversation(token)
+    assessment = conversation.assessment
+    if assessment.completed_answers is None:
+        abort(404)
+    report = checklist_report(assessment.organisation, assessment, str(get_locale()))
+    response = make_response(formats()[ExportFormat.PDF].render(report))
+    response.headers["Content-Type"] = "application/pdf"
+    day = (assessment.completed_at or assessment.updated_at).strftime("%Y-%m-%d")
+    response.headers["Content-Disposition"] = attachment(f"whatsapp-check-{day}.pdf")
+    return response
