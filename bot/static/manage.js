@@ -19,3 +19,17 @@ document.querySelectorAll("button[data-action='print']").forEach(function (butto
   button.hidden = false;
   button.addEventListener("click", function () { window.print(); });
 });
+
+// Printing shows everything: folded parts (not-applicable items, legal bases, answers) open for the paper copy.
+window.addEventListener("beforeprint", function () {
+  document.querySelectorAll("main details:not([open])").forEach(function (details) {
+    details.setAttribute("open", "");
+    details.setAttribute("data-opened-for-print", "");
+  });
+});
+window.addEventListener("afterprint", function () {
+  document.querySelectorAll("details[data-opened-for-print]").forEach(function (details) {
+    details.removeAttribute("open");
+    details.removeAttribute("data-opened-for-print");
+  });
+});
