@@ -72,7 +72,8 @@ def test_pdf_reads_back_with_pdftotext(org, lang, words):
     assert FORMULA_NAME in flat  # the organisation, as typed
     for word in words:
         assert word in flat, word
-    assert "whatsapp_gdpr v1" in flat
+    assert "whatsapp_gdpr" not in flat  # the questionnaire by its title, never its internal id
+    assert ("Fragebogen: Version 1" if lang == "de" else "Questionnaire: Version 1") in flat
     ids = [i for i in (w.strip() for w in text.split()) if i.startswith("WA-") and len(i) == 5]
     assert ids[:26] == expected_order(org["answers"])  # every item once, critical first
     assert "„Ümlaut“" in flat  # Unicode round-trips through the bundled font
