@@ -20,8 +20,8 @@ import pyphen
 SOFT_HYPHEN = "\u00ad"
 # Hyphenate only when the line would otherwise end this far before the margin (a share of the width):
 # ragged-right text needs fewer hyphens than justified text.
-HYPHENATION_ZONE = 0.15
-LETTERS = re.compile(r"[^\W\d_]{5,}")  # runs of letters long enough to hyphenate
+HYPHENATION_ZONE = 0.2
+LETTERS = re.compile(r"[^\W\d_]{8,}")  # runs of letters long enough to hyphenate ("welche" stays whole)
 CODE_LIKE = re.compile(r"[@_=:\d]|/{2}")  # e-mail, URL, identifier, number: never given a hyphen
 CODE_BREAKS = "/_.@-"
 

@@ -219,7 +219,7 @@ class Layout:
         flexible = [c for c in range(columns) if c not in fixed]
         free = total - sum(fixed.values())
         amount = {c: sum(self.measure(p.style)(p.text) for row in rows for p in row.cells[c]) or 1.0 for c in flexible}
-        least = min(free / len(flexible), 34.0)  # a title column narrower than this breaks most words
+        least = min(free / len(flexible), 38.0)  # a title column narrower than this breaks most words
         best: tuple[float, list[float]] | None = None
         for power in (0.5, 0.7, 0.85, 1.0):
             weights = {c: amount[c] ** power for c in flexible}
