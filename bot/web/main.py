@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, jsonify, render_template, request
+from flask import Blueprint, abort, current_app, jsonify, render_template, request, url_for
 from flask_babel import get_locale, get_translations
+from sqlalchemy import select
 from sqlalchemy import text as sql
 
 from .. import edges, engines
+from ..effort import Effort, effort
 from ..i18n import text
 from ..store.db import session
+from ..store.models import Organisation
 
 bp = Blueprint("main", __name__)
 
@@ -74,13 +77,29 @@ def _public_location(response) -> None:
 
 @bp.get("/")
 def index() -> str:
-    """Start page: what the product does, and the flows it serves."""
+    """Start page: what the product does, how long it takes, and the ways in.
+
+    The start button begins the demo organisation's public self-check (a respondent's
+    own result); without a demo organisation, or with its self-check off, the page says
+    where a link comes from instead. Each flow's length is the real range over its
+    paths (bot/effort.py).
+    """
     tr = get_translations()
+    latest = engines(current_app).latest()
+    spans = [effort(e.flow) for e in latest]
     flows = [
-        {"title": text(e.flow.title, tr), "id": e.flow.id, "version": e.flow.version, "step_count": len(e.flow.steps), "item_count": len(e.flow.checklist)}
-        for e in engines(current_app).latest()
+        {"title": text(e.flow.title, tr), "version": e.flow.version, "effort": span, "item_count": len(e.flow.checklist)}
+        for e, span in zip(latest, spans, strict=True)
     ]
-    return render_template("index.html", flows=flows, locale=str(get_locale()))
+    demo = session().scalar(select(Organisation).where(Organisation.slug == current_app.config.get("DEMO_ORGANISATION", "demo")))
+    return render_template(
+        "index.html",
+        flows=flows,
+        span=Effort(min(s.fewest for s in spans), max(s.most for s in spans)),  # over all flows (one today)
+        start_url=url_for("wizard.start", embed_key=demo.embed_key) if demo is not None and demo.public_widget else None,
+        demo=demo,
+        locale=str(get_locale()),
+    )
 
 
 @bp.get("/healthz")
