@@ -50,6 +50,15 @@ TURN_ERRORS = {
     "unknown_trigger": N_("This action is not possible here."),
 }
 
+# "Nothing given" in the words of the step's kind: choosing for choice and multi, typing for text.
+# The error code stays `value_required` (or `empty_selection`); only the message follows the kind.
+NOTHING_GIVEN = ("value_required", "empty_selection")
+REQUIRED_BY_KIND = {
+    "choice": N_("Please choose an answer."),
+    "multi": N_("Please choose at least one answer."),
+    "text": N_("Please enter an answer."),
+}
+
 STATUS_LABELS = {
     "critical": N_("Critical"),
     "open": N_("To do"),
@@ -96,7 +105,7 @@ def text(msg: Msg | None, tr: Translations) -> str | None:
 
 
 def turn_error_message(error: TurnError, tr: Translations, engine: FlowEngine | None = None) -> str:
-    """The localised message of a refused turn, naming what is allowed."""
+    """The localised message of a refused turn, naming what is allowed; with the engine, a missing answer is named by the step's kind."""
     params = dict(error.params)
     if isinstance(params.get("allowed"), list):
         params["allowed"] = ", ".join(params["allowed"])
@@ -104,7 +113,10 @@ def turn_error_message(error: TurnError, tr: Translations, engine: FlowEngine | 
         step = engine.flow.step_by_id[error.step]
         label = next((o.label for o in step.options if o.value == params["option"]), None)
         params["option"] = text(label, tr) if label else params["option"]
-    template = tr.gettext(TURN_ERRORS.get(error.code, TURN_ERRORS["unknown_trigger"]))
+    message = TURN_ERRORS.get(error.code, TURN_ERRORS["unknown_trigger"])
+    if error.code in NOTHING_GIVEN and engine is not None and error.step in engine.flow.step_by_id:
+        message = REQUIRED_BY_KIND.get(engine.flow.step_by_id[error.step].kind, message)
+    template = tr.gettext(message)
     try:
         return template % params
     except (KeyError, TypeError, ValueError):

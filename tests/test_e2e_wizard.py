@@ -90,6 +90,9 @@ def test_complete_go_back_and_change_an_answer_without_javascript(browser, wizar
     screenshot(page, "wizard-summary-de")
 
     # change the device from the summary: later answers are kept, the summary comes back
+    collapsed = page.locator("details#answers:not([open]) > summary")
+    if collapsed.count():  # the answers list is collapsed on the result page: open it as a person would
+        collapsed.click()
     with page.expect_navigation():
         page.locator("[data-answer=device] button").click()
     assert _step(page) == "device"
@@ -106,7 +109,7 @@ def test_complete_go_back_and_change_an_answer_without_javascript(browser, wizar
 
     # English on request, and the assessment remembers it
     page.goto(page.url.split("?")[0] + "?lang=en")
-    assert "Your checklist" in page.locator("h1").inner_text()
+    assert page.locator("html").get_attribute("lang") == "en" and page.locator("h1").inner_text().startswith("Your ")  # the result page, in English
     assert outside == []  # no request left this server
     context.close()
 
@@ -141,4 +144,99 @@ def test_wizard_pages_pass_axe(browser, wizard_link):
     problems["summary on a phone"] = serious_accessibility_violations(page)
     screenshot(page, "wizard-summary-phone-en")
     assert {k: v for k, v in problems.items() if v} == {}
+    context.close()
+
+
+# Targets people tap or click: at least 24 px everywhere (WCAG 2.5.8), 44 px on a touch screen (pointer: coarse).
+TARGETS = "header.site a, a.skip-link, main form button, label.option, details.help summary, ul.ways-in a"
+PHONE = {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True, "locale": "de-DE"}
+DESKTOP = {"viewport": {"width": 1280, "height": 900}, "locale": "en-GB"}
+
+
+def _small_targets(page, minimum: int) -> list[tuple[str, int, int]]:
+    """The visible targets smaller than `minimum` px in width or height."""
+    sizes = page.evaluate(
+        """(selector) => Array.from(document.querySelectorAll(selector)).map(e => {
+             const r = e.getBoundingClientRect();
+             return [e.tagName + ":" + e.textContent.trim().slice(0, 24), Math.round(r.width), Math.round(r.height)];
+           }).filter(t => t[1] > 0)""",
+        TARGETS,
+    )
+    return [t for t in sizes if t[1] < minimum or t[2] < minimum]
+
+
+@pytest.mark.parametrize(("device", "minimum"), [(PHONE, 44), (DESKTOP, 24)], ids=["phone", "desktop"])
+def test_the_start_page_leads_in(browser, live_server, device, minimum):
+    base, app = live_server
+    add_organisation(app, "demo", "Demo GmbH", flow_version=None)
+    context = browser.new_context(**device)
+    page = context.new_page()
+    page.goto(base + "/")
+    width = device["viewport"]["width"]
+    assert page.evaluate("document.documentElement.scrollWidth") <= width  # no sideways scrolling
+    assert page.locator("ul.facts").get_attribute("data-questions") == "4-47"
+    assert page.locator("form.start button[value=start]").is_visible()
+    links = page.locator("main ul.ways-in a")
+    assert [links.nth(i).get_attribute("href") for i in range(links.count())] == ["/demo", "/manage/login"]
+    assert _small_targets(page, minimum) == []
+    assert serious_accessibility_violations(page) == []
+    screenshot(page, f"start-page-{width}")
+    _press(page, "start")
+    assert _step(page) == "purpose"
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'question'", timeout=5000)
+    context.close()
+
+
+@pytest.mark.parametrize("device", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_wizard_steps_are_quick_to_read_and_to_tap(browser, wizard_link, device):
+    """The question near the top on a phone, the skip link, focus on the question after each step, the whole option box,
+    messages by the kind of question, tap targets, and axe-core."""
+    german = device["locale"].startswith("de")
+    messages = ("Bitte wählen Sie eine Antwort aus.", "Bitte wählen Sie mindestens eine Antwort aus.")
+    if not german:
+        messages = ("Please choose an answer.", "Please choose at least one answer.")
+    width = device["viewport"]["width"]
+    context = browser.new_context(**device)
+    page = context.new_page()
+    page.goto(wizard_link)
+    # the skip link (on a page without autofocus): the first Tab shows it, Enter moves to the main content
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "skip-link"
+    assert page.locator("a.skip-link").bounding_box()["y"] >= 0
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "main"
+    _press(page, "start")
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'question'", timeout=5000)
+    top = page.evaluate("document.querySelector('#question').getBoundingClientRect().top")
+    if width < 768:
+        assert top < 220, top  # one line of sections instead of nine (it was 356 px)
+        assert page.locator(".section-now").is_visible() and not page.locator("ol.sections").is_visible()
+    else:
+        assert page.locator("ol.sections").is_visible() and not page.locator(".section-now").is_visible()
+    screenshot(page, f"wizard-step-{width}")
+    assert _small_targets(page, 44 if device.get("has_touch") else 24) == []
+
+    # nothing chosen: the message of a choice question, focus on it
+    _press(page, "next")
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'error-summary'", timeout=5000)
+    assert page.locator("#value-error").inner_text() == messages[0]
+    assert serious_accessibility_violations(page) == []
+    screenshot(page, f"wizard-error-{width}")
+
+    # a tap on the option box's padding (right of the text, near its top edge) selects it
+    box = page.locator("label.option").nth(1).bounding_box()
+    page.mouse.click(box["x"] + box["width"] - 3, box["y"] + 3)
+    assert page.is_checked("#option-internal")
+    page.locator("label.option").nth(0).click(position={"x": 3, "y": 3})
+    assert page.is_checked("#option-customer")
+    _press(page, "next")
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'question'", timeout=5000)
+    answers = GOLDEN[0][1]
+    for step in ("sensitive_data", "initiator", "agents"):
+        assert _step(page) == step
+        _answer(page, answers[step])
+    assert _step(page) == "integrations"
+    _press(page, "next")  # nothing ticked
+    assert page.locator("#value-error").inner_text() == messages[1]
+    assert serious_accessibility_violations(page) == []
     context.close()

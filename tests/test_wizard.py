@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from sqlalchemy import select
 
+from bot import engines
+from bot.engine import TurnError
+from bot.i18n import catalog, turn_error_message
 from bot.store import db
 from bot.store.models import AnswerRevision, Assessment
 from tests import contract
+from tests.apiclient import Api
 from tests.conftest import add_organisation
 from tests.test_api import INTERNAL_ONLY, SCENARIOS, snapshot
 from tests.test_flow_walks import GOLDEN
@@ -43,7 +45,8 @@ def test_opening_the_link_shows_a_start_page_and_creates_nothing(app, client, em
     page = WizardUser(client).open(f"/w/{embed_key}?lang=en")
     assert page.step == "start"
     text = page.page.get_text(" ", strip=True)
-    assert "ACME GmbH" in text and re.search(r"About \d\d questions About \d+ minutes", text)
+    # the real range over version 1's paths (ACME is pinned to it): the shortest path is internal use only
+    assert "ACME GmbH" in text and "3 to 42 questions, depending on your answers About 1 to 14 minutes" in text
     assert [b["value"] for b in page.page.find("form", class_="start").find_all("button")] == ["start"]
 
 
@@ -141,6 +144,49 @@ def test_nothing_chosen_on_a_required_step(user, app):
     assert user.status == 422 and user.step == "purpose"
     assert user.error() and "answer" in user.error().lower()
     assert snapshot(app, user.token) == before
+
+
+@pytest.mark.parametrize(("lang", "choice", "multi", "text"), [
+    ("en", "Please choose an answer.", "Please choose at least one answer.", "Please enter an answer."),
+    ("de", "Bitte wählen Sie eine Antwort aus.", "Bitte wählen Sie mindestens eine Antwort aus.", "Bitte geben Sie eine Antwort ein."),
+])  # fmt: skip
+def test_a_missing_answer_is_named_by_the_kind_of_question(client, embed_key, app, lang, choice, multi, text):
+    """Nothing chosen on a choice, nothing ticked on a multi, nothing typed into a text: three messages, one error code."""
+    user = WizardUser(client).start(f"/w/{embed_key}?lang={lang}")
+    user.press("next", None)
+    assert user.status == 422 and user.step == "purpose"
+    assert user.page.find(id="value-error").get_text() == choice and choice in user.error()
+    for step in ("purpose", "sensitive_data", "initiator", "agents"):
+        user.press("next", GOLDEN[0][1][step])
+    user.press("next", [])
+    assert user.status == 422 and user.step == "integrations" and user.page.find(id="value-error").get_text() == multi
+    # the chat API says the same, and keeps its error code
+    api = Api(app)
+    token, _prompt = api.start(embed_key, locale=lang)
+    refused = api.answer(token, "purpose", None)
+    assert refused.status_code == 422 and refused.get_json()["error"]["code"] == "value_required"
+    assert refused.get_json()["error"]["message"] == choice
+    # every text step of the flows is optional (an empty one is skipped), so the text message is checked where it is chosen
+    with app.app_context():
+        engine = engines(app).get("whatsapp_gdpr", 1)
+    tr = catalog(lang, app.config["LOCALES_DIR"])
+    assert turn_error_message(TurnError("value_required", "bsp_name"), tr, engine) == text
+    assert turn_error_message(TurnError("value_required", "integrations"), tr, engine) == multi
+    assert turn_error_message(TurnError("value_required", "purpose"), tr) == tr.gettext("Please enter an answer.")  # without the engine: the general words
+
+
+def test_focus_goes_to_the_question_and_the_whole_option_box_is_its_label(user):
+    """After each step the question heading takes focus (autofocus: no script); an error takes it instead. Each option box is the label of its input."""
+    for _ in range(2):
+        heading = user.page.find("h1")
+        assert heading["id"] == "question" and heading["tabindex"] == "-1" and heading.has_attr("autofocus")
+        assert [tag["id"] for tag in user.page.find_all(autofocus=True)] == ["question"]
+        for box in user.form().find_all(class_="option"):
+            assert box.name == "label" and box.find("input")["id"] == box["for"]
+        user.press("next", user.options()[0])
+    assert user.page.select_one("nav.progress .section-now").get_text() == "Section 1 of 9: Your use of WhatsApp"
+    user.press("next", None)
+    assert [tag["id"] for tag in user.page.find_all(autofocus=True)] == ["error-summary"]
 
 
 def _walk(user, target, answers):
