@@ -189,6 +189,8 @@ class Layout:
 
         `keep`: height that must follow on the same page (a heading's first lines).
         """
+        if not text.strip():
+            return  # an empty text would be an empty element for a screen reader
         x = self.pdf.l_margin + indent
         lines = self.lines(text, self.pdf.epw - indent, style)
         height = style.line_height
