@@ -17,6 +17,7 @@ from ..documents import Document
 from ..engine.vocabulary import ExportFormat
 from ..exporters import Report, build_report, formats
 from ..i18n import catalog
+from ..results import respondent_result
 from ..store.db import session
 from ..store.models import Assessment, Organisation, utcnow
 from ..store.profiles import empty_profile, profile_fields
@@ -59,7 +60,10 @@ def checklist_report(organisation: Organisation, assessment: Assessment, locale:
             "locale": assessment.locale,
         },
     }
-    return build_report(engine.flow, engine.checklist(answers), tr, locale, answers=answers, generated_at=utcnow(), **context)
+    report = build_report(engine.flow, engine.checklist(answers), tr, locale, answers=answers, generated_at=utcnow(), **context)
+    # What to do first and the chosen channel beside the recommendation: the same facts the respondent's end shows.
+    report.data["result"] = respondent_result(engine, answers, tr).as_dict()
+    return report
 
 
 def export_response(organisation: Organisation, report: Report, fmt: str) -> Response:

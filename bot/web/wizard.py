@@ -21,8 +21,9 @@ from flask_login import current_user
 from ..effort import effort
 from ..engine import DONE
 from ..engine.values import INFO_VALUE
-from ..engine.vocabulary import STATUS_ORDER, ExportFormat, StepKind, Surface, TurnErrorCode
-from ..exporters import build_report, formats
+from ..engine.vocabulary import STATUS_ORDER, StepKind, Surface, TurnErrorCode
+from ..exporters import build_report
+from ..exporters.pdf import render_respondent
 from ..i18n import N_, answer_rows, normalise_locale, prompt_dict, text, turn_error_message
 from ..results import respondent_result
 from ..store import assessments as store
@@ -332,7 +333,7 @@ def result_pdf(token: str):
     if assessment.completed_answers is None:
         abort(404)
     report = checklist_report(assessment.organisation, assessment, str(get_locale()))
-    response = make_response(formats()[ExportFormat.PDF].render(report))
+    response = make_response(render_respondent(report))
     response.headers["Content-Type"] = "application/pdf"
     day = (assessment.completed_at or assessment.updated_at).strftime("%Y-%m-%d")
     response.headers["Content-Disposition"] = attachment(f"whatsapp-check-{day}.pdf")
