@@ -100,7 +100,7 @@ def test_prompts_are_localised_at_the_edge(engine, tr_de, tr_en):
     en = prompt_dict(engine.prompt(model), tr_en)
     assert de["text"] == "Unsere Empfehlung für Ihre Situation"
     assert en["text"] == "Our recommendation for your situation"
-    assert de["recommendation"]["title"] == "Die WhatsApp Business Platform nutzen"
+    assert de["recommendation"]["title"] == "Die WhatsApp-Business-Plattform nutzen"
     assert de["recommendation"]["reasons"] == ["R4"]
     assert de["recommendation"]["reason_texts"][0].startswith("Mehrere Personen antworten")
     assert de["progress"] == en["progress"]

@@ -55,7 +55,9 @@ def i18n_update() -> None:
     with po.open("rb") as fp:
         en = read_po(fp, locale="en")
     for message in en:
-        if message.id and (not message.string or message.fuzzy):
+        # A plural's empty translation is a tuple of empty strings, which is truthy: check its parts.
+        empty = not message.string or (isinstance(message.string, tuple) and not all(message.string))
+        if message.id and (empty or message.fuzzy):
             message.string = message.id
             message.flags.discard("fuzzy")
     with po.open("wb") as fp:
