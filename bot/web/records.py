@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 from typing import Any
 
 from flask import request
+from flask_babel import get_translations
 
 from ..engine import DONE
+from ..i18n import text
 from ..store import submissions
 from ..store.db import session
 from ..store.events import Actor
@@ -36,26 +39,35 @@ def record_info(assessment: Assessment) -> dict[str, Any]:
     }
 
 
-def result_summary(assessment: Assessment) -> tuple[str | None, dict[str, int] | None]:
-    """A completed assessment's recommendation value and item counts by status (None when its flow version is gone)."""
+@dataclass(frozen=True)
+class Result:
+    """A completed assessment's recommendation (value and title in the request's language) and its item counts by status."""
+
+    recommendation: str | None = None
+    title: str | None = None
+    summary: dict[str, int] | None = None
+
+
+def result_of(assessment: Assessment) -> Result:
+    """The result of a completed assessment; empty when it is unfinished or its flow version is no longer loaded."""
     if assessment.completed_answers is None:
-        return None, None
+        return Result()
     try:
         engine = turn_service().engine_for(assessment)
     except FlowUnavailableError:
-        return None, None
+        return Result()
     checklist = engine.checklist(assessment.completed_answers)
-    return checklist.recommendation.value, checklist.summary
+    return Result(checklist.recommendation.value, text(checklist.recommendation.title, get_translations()), checklist.summary)
 
 
 def submission_dict(assessment: Assessment) -> dict[str, Any]:
     """A consented self-assessment as managers see it: when, what came out, and how to reach the respondent."""
-    recommendation, summary = result_summary(assessment)
+    result = result_of(assessment)
     return {
         "id": assessment.id,
         "completed_at": assessment.completed_at.isoformat() if assessment.completed_at else None,
-        "recommendation": recommendation,
-        "summary": summary,
+        "recommendation": result.recommendation,
+        "summary": result.summary,
         "contact_email": assessment.contact_email,
     }
 
@@ -67,7 +79,7 @@ def self_assessment_stats(organisation: Organisation) -> dict[str, Any]:
     stopped_at: Counter[str] = Counter()
     for assessment in rows:
         if assessment.completed_at is not None:
-            recommendation, _summary = result_summary(assessment)
+            recommendation = result_of(assessment).recommendation
             if recommendation is not None:
                 recommendations[recommendation] += 1
         elif assessment.state != DONE:

@@ -19,27 +19,6 @@ from .. import turn_service
 from ..records import record_info
 
 
-@dataclass(frozen=True)
-class Result:
-    """A completed assessment's recommendation (value and title in the page's language) and its item counts by status."""
-
-    recommendation: str | None = None
-    title: str | None = None
-    summary: dict[str, int] | None = None
-
-
-def result_of(assessment: Assessment) -> Result:
-    """The result of a completed assessment; empty when it is unfinished or its flow version is no longer loaded."""
-    if assessment.completed_answers is None:
-        return Result()
-    try:
-        engine = turn_service().engine_for(assessment)
-    except FlowUnavailableError:
-        return Result()
-    checklist = engine.checklist(assessment.completed_answers)
-    return Result(checklist.recommendation.value, text(checklist.recommendation.title, get_translations()), checklist.summary)
-
-
 def _engines_of(organisation: Organisation) -> list[FlowEngine]:
     """Every loaded version of the organisation's flow, the one its new assessments use last (so its words win)."""
     registry = current_app.extensions["engines"]

@@ -21,11 +21,11 @@ from ...store import submissions as submission_store
 from ...store.db import session
 from ...store.models import Assessment, Organisation
 from .. import turn_service
-from ..records import actor, self_assessment_stats
+from ..records import actor, result_of, self_assessment_stats
 from ..reports import checklist_report
 from . import bp, kept_language, me, page_locale, visible_organisation_or_404
 from .admin import ORGANISATION_ERRORS
-from .results import recommendation_titles, result_of, step_titles
+from .results import recommendation_titles, step_titles
 
 SURFACE = "manage"  # the surface the event log names for the manager area
 TURNED_ON = N_("The public self-check is on: the public link and the widget start self-assessments.")
