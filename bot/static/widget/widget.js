@@ -15,9 +15,14 @@
  * Plain JavaScript, no build step, no third-party requests. The launcher's styles live in a
  * shadow root, so the page's CSS and the widget's do not leak into each other.
  *
+ * Layout: the launcher is fixed to a corner and shown only once it is styled and labelled, so the
+ * widget never shifts the page. Open, the launcher is the close button (its label says so,
+ * aria-expanded="true"), and the host element carries data-open; on a phone (< 480 px) the chat
+ * then fills the screen, with the launcher as a bar along the bottom edge.
+ *
  * Test hooks (a public contract): the host element has data-wa-widget and mirrors the frame's
- * data-step="<step id>" ("done" at the end); the launcher has data-action="open"; the frame is
- * iframe[data-wa-frame] (its controls: see frame.js).
+ * data-step="<step id>" ("done" at the end); the launcher has data-action="open" (also while it
+ * closes); the frame is iframe[data-wa-frame] (its controls: see frame.js).
  */
 (function () {
   "use strict";
@@ -68,15 +73,35 @@
   var target = inline ? document.getElementById("wa-onboarding") : null;
   if (target) { target.appendChild(host); } else if (inline) { script.parentNode.insertBefore(host, script.nextSibling); } else { document.body.appendChild(host); }
   var root = host.attachShadow({ mode: "open" });
-  var styleLink = el("link", { rel: "stylesheet", href: base + "/widget.css" });
-  var launcher = el("button", { type: "button", "class": "launcher", "data-action": "open", "aria-expanded": "false", "aria-controls": "wa-frame" });
-  var frame = el("iframe", { "class": "frame", id: "wa-frame", "data-wa-frame": true, src: frameAddress(), hidden: !inline });
+  // Its address (with the styles' content hash) comes with the words; until they are styled, nothing shows.
+  var styleLink = el("link", { rel: "stylesheet" });
+  var launcher = el("button", { type: "button", "class": "launcher", "data-action": "open", "aria-expanded": "false", "aria-controls": "wa-frame", hidden: true });
+  var frame = el("iframe", { "class": "frame", id: "wa-frame", "data-wa-frame": true, src: frameAddress(), hidden: true });
   root.appendChild(styleLink);
   if (!inline) { root.appendChild(launcher); }
   root.appendChild(frame);
 
   var frameReady = false;
   var openWhenReady = false;
+  var labels = { open: "", close: "" };
+  var styled = false;
+
+  /* The launcher's words follow its state: it opens the chat, or (while open) closes it. */
+  function label() {
+    var words = host.hasAttribute("data-open") ? labels.close || labels.open : labels.open;
+    if (words) { launcher.textContent = words; }
+    // Appearing only once styled (and the launcher labelled), nothing jumps into place (no layout shift).
+    if (styled && inline) { frame.hidden = false; }
+    if (styled && launcher.textContent) { launcher.hidden = false; }
+  }
+
+  function style(address) {
+    if (styleLink.getAttribute("href")) { return; }  // loaded once: swapping it would unstyle the widget meanwhile
+    styleLink.setAttribute("href", address);
+  }
+
+  styleLink.addEventListener("load", function () { styled = true; label(); });
+  styleLink.addEventListener("error", function () { styled = true; label(); });
 
   function tellFrame(message) {
     if (frame.contentWindow) { frame.contentWindow.postMessage(message, base); }
@@ -86,9 +111,10 @@
     return fetch(base + "/widget/texts.json" + (code ? "?lang=" + code : ""), { credentials: "omit" })
       .then(function (response) { return response.json(); })
       .then(function (data) {
-        launcher.textContent = data.texts.open;
+        labels = { open: data.texts.open, close: data.texts.close_chat };
         frame.setAttribute("title", data.texts.title);
-        styleLink.setAttribute("href", base + data.style);
+        style(base + data.style);
+        label();
       });
   }
 
@@ -96,14 +122,18 @@
 
   function open() {
     frame.hidden = false;
+    host.setAttribute("data-open", "");
     launcher.setAttribute("aria-expanded", "true");
+    label();
     frame.focus();
     if (frameReady) { tellFrame({ type: "wa:open" }); } else { openWhenReady = true; }
   }
 
   function close() {
     frame.hidden = true;
+    host.removeAttribute("data-open");
     launcher.setAttribute("aria-expanded", "false");
+    label();
     launcher.focus();
   }
 
@@ -133,6 +163,8 @@
   });
 
   loadTexts(pageLanguage).catch(function () {
-    launcher.textContent = "WhatsApp";  // the app is unreachable: the button still has a name
+    labels = { open: "WhatsApp", close: "×" };  // the words did not come: the button still has a name
+    style(base + "/widget.css");
+    label();
   });
 })();
