@@ -12,9 +12,17 @@
  * a reload continues where the person was. A respondent link arrives in the URL fragment
  * (#link=…), which browsers never send to a server.
  *
+ * Layout: a fixed-height panel (launcher mode) whose only scrolling part holds the conversation and
+ * the current controls, so nothing the widget renders moves what is already on screen (no layout
+ * shift); after each question and its controls render, the conversation scrolls so the question's
+ * start is in view. "Start over" sits at the top, away from "Back", and asks first (a <dialog>).
+ *
  * Test hooks (a public contract): <main data-wa-chat data-step="<step id>"> ("done" at the end,
  * aria-busy while a request runs); option buttons data-value; back data-action="back", send
- * data-action="submit", close data-action="close", the consent form's button data-action="consent".
+ * data-action="submit", close data-action="close", the consent form's button data-action="consent";
+ * "Start over" data-action="restart", its dialog [data-wa-confirm] with data-action="restart-confirm"
+ * and "restart-cancel"; the end card [data-wa-result] with its "start here" items
+ * li[data-item="<item id>"] and the links data-action="result-page" and "result-pdf".
  */
 (function () {
   "use strict";
@@ -50,7 +58,9 @@
 
   var state = {
     token: null, prompt: null, locale: pickLocale(), texts: null, busy: false, started: false,
-    consent: null, organisation: null, selfAssessment: false
+    // Started with the public embed key: the respondent's own self-assessment (a respondent link's is the organisation's).
+    consent: null, organisation: null, selfAssessment: !respondentLink,
+    newest: null, revealed: null  // the newest message, and where the conversation was last scrolled to show it
   };
 
   // -- language ---------------------------------------------------------------------
@@ -118,18 +128,31 @@
   var progress = el("p", { "class": "progress" });
   var log = el("div", { "class": "log", role: "log", "aria-live": "polite", "aria-relevant": "additions" });
   var errorBox = el("p", { "class": "error", role: "alert", id: "wa-error" });
+  // The current question's controls follow it inside the scrolling part; each question gets a new container.
   var controls = el("div", { "class": "controls" });
+  var scroller = el("div", { "class": "scroller" }, [log, controls]);
   var backButton = el("button", { type: "button", "class": "secondary", "data-action": "back" });
-  var restartButton = el("button", { type: "button", "class": "secondary", "data-action": "restart" });
+  var restartButton = el("button", { type: "button", "class": "secondary restart", "data-action": "restart", "aria-haspopup": "dialog" });
   var panel = el("main", { "class": "panel", "data-wa-chat": true, "data-step": "", "aria-labelledby": "wa-title" }, [
     el("header", {}, [title, langGroup, inline ? null : closeButton]),
-    progress,
-    log,
+    // The progress line keeps its height with or without text, and holds "Start over", far from "Back".
+    el("div", { "class": "bar" }, [progress, restartButton]),
+    scroller,
     errorBox,
-    controls,
-    el("footer", {}, [backButton, restartButton])
+    el("footer", {}, [backButton])
   ]);
   body.appendChild(panel);
+
+  // "Start over" asks first, inside the widget: a modal dialog (focus stays in it; Escape cancels).
+  var confirmTitle = el("h2", { id: "wa-confirm-title" });
+  var confirmText = el("p", { id: "wa-confirm-text" });
+  var confirmYes = el("button", { type: "button", "class": "primary", "data-action": "restart-confirm" });
+  var confirmNo = el("button", { type: "button", "class": "secondary", "data-action": "restart-cancel", autofocus: true });
+  var confirmDialog = el("dialog", {
+    "class": "confirm-restart", "data-wa-confirm": true, role: "alertdialog",
+    "aria-labelledby": "wa-confirm-title", "aria-describedby": "wa-confirm-text"
+  }, [confirmTitle, confirmText, el("div", { "class": "buttons" }, [confirmNo, confirmYes])]);
+  body.appendChild(confirmDialog);
 
   function paintChrome() {
     document.documentElement.setAttribute("lang", state.locale);
@@ -138,6 +161,10 @@
     closeButton.setAttribute("aria-label", t("close"));
     backButton.textContent = t("back");
     restartButton.textContent = t("restart");
+    confirmTitle.textContent = t("restart_title");
+    confirmText.textContent = t("restart_text");
+    confirmYes.textContent = t("restart_confirm");
+    confirmNo.textContent = t("restart_cancel");
     langGroup.setAttribute("aria-label", t("language"));
     langButtons.forEach(function (button) {
       button.setAttribute("aria-pressed", String(button.getAttribute("data-lang") === state.locale));
@@ -228,6 +255,7 @@
       remember(result.data.token);
       state.consent = null;
       log.textContent = "";
+      state.revealed = null;
       say(t("intro"));
       show(result.data.prompt, focus);
     });
@@ -270,12 +298,27 @@
 
   function say(text) {
     log.appendChild(el("p", { "class": "bubble bot", text: text }));
-    log.scrollTop = log.scrollHeight;
   }
 
   function userSays(text) {
     log.appendChild(el("p", { "class": "bubble user", text: text }));
-    log.scrollTop = log.scrollHeight;
+  }
+
+  /* Scroll the conversation to its end, but never past the newest message's start (its reasons stay readable). */
+  function reveal(message, again) {
+    if (inline || !message) { return; }
+    // What comes later (the consent form, an error message) moves the view only if the person has not scrolled since.
+    if (again && scroller.scrollTop !== state.revealed) { return; }
+    var end = scroller.scrollHeight - scroller.clientHeight;
+    scroller.scrollTop = Math.max(0, Math.min(end, message.offsetTop - 8));
+    state.revealed = scroller.scrollTop;
+  }
+
+  /* A fresh controls container after the newest message: new elements appear, nothing on screen moves. */
+  function freshControls() {
+    var next = el("div", { "class": "controls" });
+    scroller.replaceChild(next, controls);
+    controls = next;
   }
 
   function clearError() {
@@ -290,6 +333,7 @@
       errorBox.appendChild(document.createTextNode(" "));
       errorBox.appendChild(again);
     }
+    reveal(state.newest, true);  // the message took room from the conversation: keep the question and its field in view
   }
 
   function labelOf(prompt, value) {
@@ -304,7 +348,7 @@
     state.prompt = prompt;
     panel.setAttribute("data-step", prompt.step);
     if (STEP_PATTERN.test(prompt.step)) { tell({ type: "wa:step", step: prompt.step }); }
-    controls.textContent = "";
+    freshControls();
     clearError();
     backButton.disabled = prompt.progress.answered === 0;
     progress.textContent = prompt.kind === "done" ? "" : t("progress", { answered: prompt.progress.answered + 1, total: prompt.progress.total });
@@ -312,31 +356,67 @@
     var question = el("div", { "class": "bubble bot question" });
     var heading = el("h2", { tabindex: "-1", text: prompt.text });
     question.appendChild(heading);
-    if (prompt.recommendation) {
+    if (prompt.kind === "done" && prompt.result) {
+      renderResult(question, prompt);
+    } else if (prompt.recommendation) {
       question.appendChild(el("p", { "class": "recommendation", text: prompt.recommendation.title }));
       question.appendChild(el("p", { text: prompt.recommendation.text }));
       question.appendChild(el("p", { "class": "why", text: t("why") }));
       question.appendChild(el("ul", {}, prompt.recommendation.reason_texts.map(function (reason) { return el("li", { text: reason }); })));
     }
-    if (prompt.kind === "done" && prompt.summary) {
+    if (prompt.kind === "done" && prompt.summary && !prompt.result) {
       question.appendChild(el("p", { "class": "counts", text: t("done_counts", prompt.summary) }));
     }
     if (prompt.help) {
-      if (prompt.kind === "done") {
-        question.appendChild(el("p", { text: prompt.help }));
-      } else {
+      if (prompt.kind !== "done") {
         question.appendChild(el("details", {}, [el("summary", { text: t("help") }), el("p", { text: prompt.help })]));
+      } else if (!state.selfAssessment) {
+        // "Your managers can see the full checklist" holds for the organisation's own people only.
+        question.appendChild(el("p", { "class": "hint", text: prompt.help }));
       }
     }
     log.appendChild(question);
-    log.scrollTop = log.scrollHeight;
 
     if (prompt.kind === "choice") { renderChoice(prompt); }
     else if (prompt.kind === "multi") { renderMulti(prompt); }
     else if (prompt.kind === "text") { renderText(prompt); }
     else if (prompt.kind === "info") { renderInfo(prompt); }
     else if (prompt.kind === "done") { offerConsent(); }
-    if (focus) { heading.focus(); }
+    state.newest = question;
+    reveal(question);
+    // In launcher mode the conversation scrolls itself (above); inline, the host page scrolls to the question.
+    if (focus) { heading.focus({ preventScroll: !inline }); }
+  }
+
+  /* The end card: what to do first, the counts, the chosen channel beside the recommendation, the full result and its PDF. */
+  function renderResult(card, prompt) {
+    var result = prompt.result;
+    card.classList.add("result");
+    card.setAttribute("data-wa-result", "");
+    var facts = el("dl", { "class": "facts" }, [
+      el("div", {}, [el("dt", { text: t("result_recommendation") }), el("dd", { "class": "recommendation", text: result.recommendation.title })])
+    ]);
+    if (result.channel && result.channel.chosen_label) {
+      facts.appendChild(el("div", {}, [el("dt", { text: t("result_channel") }), el("dd", { text: result.channel.chosen_label })]));
+    }
+    card.appendChild(facts);
+    if (result.channel && result.channel.matches === false && result.channel.note) {
+      card.appendChild(el("p", { "class": "note", text: result.channel.note }));
+    }
+    card.appendChild(el("h3", { text: t("start_here") }));
+    if (result.start_here.length) {
+      card.appendChild(el("ol", { "class": "start-here" }, result.start_here.map(function (item) {
+        return el("li", { "data-item": item.id }, [el("strong", { text: item.title }), item.action ? el("p", { text: item.action }) : null]);
+      })));
+    } else {
+      card.appendChild(el("p", { text: t("nothing_critical") }));
+    }
+    card.appendChild(el("p", { "class": "counts", text: t("done_counts", result.counts) }));
+    // Both open outside the widget (a new tab), never inside this frame; noopener: the new page cannot reach back.
+    card.appendChild(el("p", { "class": "links" }, [
+      el("a", { "class": "button-link primary", href: result.page_url, target: "_blank", rel: "noopener", "data-action": "result-page", text: t("result_page") }),
+      el("a", { "class": "button-link", href: result.pdf_url, target: "_blank", rel: "noopener", type: "application/pdf", "data-action": "result-pdf", text: t("result_pdf") })
+    ]));
   }
 
   function answer(prompt, value, echo) {
@@ -419,7 +499,7 @@
     send("GET", assessmentPath("?lang=" + state.locale), undefined, function (result) {
       if (result.status !== 200 || !state.prompt || state.prompt.kind !== "done") { return; }
       learn(result.data);
-      if (state.selfAssessment) { renderConsent(); }
+      if (state.selfAssessment) { renderConsent(); reveal(state.newest, true); }
     });
   }
 
@@ -486,7 +566,7 @@
     if (state.started) {
       var headings = log.querySelectorAll(".question h2");
       var heading = headings[headings.length - 1];
-      if (focus && heading) { heading.focus(); }
+      if (focus && heading) { heading.focus({ preventScroll: !inline }); }
       return;
     }
     state.started = true;
@@ -506,9 +586,20 @@
     if (state.prompt) { turn("/back", { step: state.prompt.step, channel: "widget" }, null); }
   });
   restartButton.addEventListener("click", function () {
+    if (state.busy) { return; }
+    confirmDialog.showModal();
+    confirmNo.focus();
+  });
+  confirmNo.addEventListener("click", function () { confirmDialog.close(); });
+  confirmYes.addEventListener("click", function () {
+    confirmDialog.close();
     remember(null);
     log.textContent = "";
     start(true);
+  });
+  // Closing by "No" or Escape keeps everything as it was; focus goes back to "Start over".
+  confirmDialog.addEventListener("close", function () {
+    if (state.token) { restartButton.focus(); }
   });
   langButtons.forEach(function (button) {
     button.addEventListener("click", function () {
