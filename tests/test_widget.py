@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from bs4 import BeautifulSoup
 from sqlalchemy import select
@@ -129,7 +131,7 @@ def test_no_demo_page_without_the_demo_organisation(client):
     assert client.get("/demo").status_code == 404
 
 
-def test_the_manager_page_shows_the_embed_snippet(app, shop):
+def test_the_manager_area_shows_the_embed_snippet(app, shop):
     from bot.store.managers import create_manager
     from tests.test_manage import PASSWORD, log_in
 
@@ -138,7 +140,7 @@ def test_the_manager_page_shows_the_embed_snippet(app, shop):
         create_manager(session, "anna@example.de", [session.scalar(select(Organisation))], password=PASSWORD)
     client = app.test_client()
     log_in(client)
-    page = client.get("/manage/orgs/demo").data.decode()
+    page = client.get("/manage/orgs/demo/self-check").data.decode()  # the public self-check's page holds the widget line
     assert "data-embed-key=&#34;" + shop in page and "/widget.js" in page
 
 
@@ -152,3 +154,27 @@ def test_allow_origins_command(app, runner, shop):
     assert client.post("/api/v1/assessments", json={"embed_key": shop}, headers={"Origin": "https://shop.example"}).status_code == 403
     assert runner.invoke(cli, ["allow-origins", "demo", "not an origin"]).exit_code == 2
     assert "any web site" in runner.invoke(cli, ["allow-origins", "demo"]).output
+
+
+def test_every_word_the_widget_uses_is_in_the_catalogs(client):
+    """The loader and the frame ask texts.json for words by key: each key exists, and in German it is translated."""
+    from bot.web.widget import TEXTS
+
+    frame_js = client.get("/static/widget/frame.js").data.decode()
+    loader = client.get("/widget.js").data.decode()
+    used = set(re.findall(r'\bt\("([a-z_]+)"', frame_js)) | set(re.findall(r"data\.texts\.([a-z_]+)", loader))
+    assert {"close_chat", "restart_title", "restart_confirm", "restart_cancel", "start_here", "result_page", "result_pdf"} <= used
+    assert used <= set(TEXTS)
+    english = client.get("/widget/texts.json?lang=en").get_json()["texts"]
+    german = client.get("/widget/texts.json?lang=de").get_json()["texts"]
+    assert german["close_chat"] == "Chat schließen" and german["restart_title"] == "Neu beginnen?"
+    assert [key for key in used if german[key] == english[key]] == []
+
+
+def test_the_demo_snippet_wraps_on_a_narrow_screen(client, shop):
+    """The one-line snippet is a pre.snippet, which the stylesheet wraps (the page stays as wide as a phone)."""
+    soup = BeautifulSoup(client.get("/demo").data, "html.parser")
+    assert "data-embed-key" in soup.select_one("pre.snippet").get_text()
+    css = client.get("/static/app.css").data.decode()
+    rule = re.search(r"pre\.snippet \{([^}]*)\}", css)
+    assert rule and "white-space: pre-wrap" in rule.group(1) and "overflow-wrap: anywhere" in rule.group(1)
