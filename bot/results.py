@@ -18,7 +18,7 @@ from .i18n import N_, answer_text, text
 # How many critical items the "start here" block shows.
 START_HERE = 3
 CHANNEL_DIFFERS = N_(
-    "You chose: %(chosen)s. We recommend: %(recommendation)s. The checklist follows your choice: "
+    "%(chosen)s is not the channel we recommend. The checklist follows your choice: "
     "as long as you keep it, its items show what it requires."
 )
 
@@ -62,14 +62,14 @@ def respondent_result(engine: FlowEngine, answers: dict[str, Any], tr: Translati
     critical = [item for item in checklist.items if item.status == ItemStatus.CRITICAL]
     return RespondentResult(
         recommendation={"value": rec.value, "title": title},
-        channel=_channel(engine, answers, rec.value, title, tr),
+        channel=_channel(engine, answers, rec.value, tr),
         start_here=[{"id": i.id, "title": text(i.title, tr) or i.id, "action": text(i.action, tr) or ""} for i in critical[:START_HERE]],
         critical=[{"id": i.id, "title": text(i.title, tr) or i.id} for i in critical],
         counts=checklist.summary,
     )
 
 
-def _channel(engine: FlowEngine, answers: dict[str, Any], recommendation: str, title: str, tr: Translations) -> ChannelComparison:
+def _channel(engine: FlowEngine, answers: dict[str, Any], recommendation: str, tr: Translations) -> ChannelComparison:
     choice = engine.flow.channel_choice
     chosen = answers.get(choice.step) if choice is not None else None
     if choice is None or chosen is None:
@@ -77,5 +77,5 @@ def _channel(engine: FlowEngine, answers: dict[str, Any], recommendation: str, t
     label = answer_text(engine.flow.step_by_id[choice.step], chosen, tr) or str(chosen)
     named = choice.by_recommendation.get(recommendation)
     matches = named is None or named == chosen
-    note = None if matches else tr.gettext(CHANNEL_DIFFERS) % {"chosen": label, "recommendation": title}
+    note = None if matches else tr.gettext(CHANNEL_DIFFERS) % {"chosen": label}
     return ChannelComparison(str(chosen), label, matches, note)
