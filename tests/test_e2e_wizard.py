@@ -240,3 +240,25 @@ def test_wizard_steps_are_quick_to_read_and_to_tap(browser, wizard_link, device)
     assert page.locator("#value-error").inner_text() == messages[1]
     assert serious_accessibility_violations(page) == []
     context.close()
+
+
+@pytest.mark.parametrize("device", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_the_result_page_leads_with_what_to_do_and_its_pdf_works(browser, wizard_link, device):
+    """The end of the wizard (issue 16): start here with the first critical items, the chosen channel, a PDF that downloads."""
+    context = browser.new_context(**device)
+    page = context.new_page()
+    page.goto(wizard_link)
+    _press(page, "start")
+    _walk(page, GOLDEN[1][1], "done")  # the App chosen, the Platform recommended, 12 critical items
+    start = page.locator("[data-start-here]")
+    assert start.is_visible() and page.locator("[data-start-item]").count() == 3
+    assert page.locator("[data-matches=no]").is_visible()  # the chosen channel beside the recommendation, with the note
+    folded = page.locator("details[data-group=not_applicable]")
+    assert folded.count() == 1 and folded.get_attribute("open") is None
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    href = page.locator("a[data-download=pdf]").get_attribute("href")
+    response = page.request.get(wizard_link.split("/w/")[0] + href)
+    assert response.status == 200 and response.headers["content-type"] == "application/pdf" and response.body().startswith(b"%PDF")
+    assert serious_accessibility_violations(page) == []
+    screenshot(page, f"wizard-result-{'phone' if device is PHONE else 'desktop'}")
+    context.close()
