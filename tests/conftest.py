@@ -262,31 +262,40 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_gunicorn(env: dict[str, str], log: Path, workers: int = 2, port: int | None = None) -> tuple[subprocess.Popen, str]:
-    """`gunicorn 'bot:create_app()'` in its own process group; returns (process, base URL) once /healthz answers."""
-    port = port or free_port()
-    command = [str(Path(sys.executable).parent / "gunicorn"), "--workers", str(workers), "--bind", f"127.0.0.1:{port}", "bot:create_app()"]
-    with log.open("a") as out:
-        process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+def start_server(command: list[str], env: dict[str, str], log: Path, port: int, mode: str = "a") -> subprocess.Popen:
+    """Run a server command in its own process group (output to `log`); return it once /healthz answers on `port`."""
+    with log.open(mode) as out:
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     for _ in range(600):
         try:
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
             conn.request("GET", "/healthz")
             if conn.getresponse().status == 200:
-                return process, f"http://127.0.0.1:{port}"
+                return process
         except OSError:
             time.sleep(0.05)
         if process.poll() is not None:
-            pytest.fail("gunicorn exited: " + log.read_text())
+            pytest.fail(f"{Path(command[0]).name} exited: " + log.read_text())
     stop_gunicorn(process)
-    pytest.fail("gunicorn did not answer: " + log.read_text())
+    pytest.fail(f"{Path(command[0]).name} did not answer: " + log.read_text())
+
+
+def start_gunicorn(env: dict[str, str], log: Path, workers: int = 2, port: int | None = None) -> tuple[subprocess.Popen, str]:
+    """`gunicorn 'bot:create_app()'` in its own process group; returns (process, base URL) once /healthz answers."""
+    port = port or free_port()
+    command = [str(Path(sys.executable).parent / "gunicorn"), "--workers", str(workers), "--bind", f"127.0.0.1:{port}", "bot:create_app()"]
+    return start_server(command, {**os.environ, **env}, log, port), f"http://127.0.0.1:{port}"
 
 
 def stop_gunicorn(process: subprocess.Popen, sig: int = signal.SIGTERM) -> None:
-    """Stop gunicorn and its workers (SIGKILL: at once, cutting off requests in flight)."""
+    """Stop a server and its workers (SIGKILL: at once, cutting off requests in flight; also when SIGTERM is not heard in 30 s)."""
     if process.poll() is None:
         os.killpg(process.pid, sig)
-    process.wait(timeout=30)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
 
 
 # -- browser tests ------------------------------------------------------------------------

@@ -8,7 +8,6 @@ import json
 import os
 import re
 import secrets
-import signal
 import socket
 import stat
 import subprocess
@@ -26,7 +25,7 @@ from bot.cli.server import local_url
 from bot.gunicorn_conf import request_is_complete
 from bot.store import db
 from bot.store.models import Assessment
-from tests.conftest import ROOT, _fresh_app, add_organisation, add_respondent_link, free_port
+from tests.conftest import _fresh_app, add_organisation, add_respondent_link, free_port, start_server, stop_gunicorn
 from tests.test_manage import area, log_in  # noqa: F401 (the manager area's fixture)
 
 PUBLIC = "https://check.example.de"
@@ -254,30 +253,6 @@ def test_the_app_log_redacts_paths_of_failed_requests(public_app, caplog):
     assert "boom" in caplog.text and token not in caplog.text
 
 
-def _wait_for(base_port: int, process: subprocess.Popen, log: Path) -> None:
-    for _ in range(600):
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", base_port, timeout=2)
-            conn.request("GET", "/healthz")
-            if conn.getresponse().status == 200:
-                return
-        except OSError:
-            time.sleep(0.05)
-        if process.poll() is not None:
-            pytest.fail("the server exited: " + log.read_text())
-    pytest.fail("the server did not answer: " + log.read_text())
-
-
-def _stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
-
-
 def _request(port: int, method: str, path: str, body: dict | None = None, timeout: float = 10) -> http.client.HTTPResponse:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     payload = json.dumps(body) if body is not None else None
@@ -327,13 +302,11 @@ def test_the_development_server_log_has_no_tokens_and_no_server_header(tmp_path,
     port = free_port()
     log = tmp_path / "dev.log"
     command = [str(Path(sys.executable).parent / "wa-onboarding"), "run", "--host", "127.0.0.1", "--port", str(port)]
-    with log.open("w") as out:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    process = start_server(command, env, log, port, mode="w")
     try:
-        _wait_for(port, process, log)
         tokens, responses = _token_requests(port, key, link)
     finally:
-        _stop(process)
+        stop_gunicorn(process)
     text = log.read_text()
     assert "/w/a/[redacted]" in text and "/r/[redacted]" in text, text
     for token in tokens:
@@ -348,14 +321,7 @@ def _start_gunicorn(env: dict[str, str], log: Path, *options: str) -> tuple[subp
     port = free_port()
     gunicorn = str(Path(sys.executable).parent / "gunicorn")
     command = [gunicorn, "-c", "python:bot.gunicorn_conf", "--bind", f"127.0.0.1:{port}", "--access-logfile", "-", *options, "bot:create_app()"]
-    with log.open("w") as out:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        _wait_for(port, process, log)
-    except BaseException:
-        _stop(process)
-        raise
-    return process, port
+    return start_server(command, env, log, port, mode="w"), port
 
 
 @pytest.mark.slow
@@ -372,7 +338,7 @@ def test_gunicorn_access_log_has_no_tokens_and_no_server_header(tmp_path, locale
         raw.recv(4096)
         raw.close()
     finally:
-        _stop(process)
+        stop_gunicorn(process)
     text = log.read_text()
     assert text.count("[redacted]") >= len(responses) - 1, text  # every request but the first (which creates the token)
     assert '"GET /api/v1/assessments/[redacted] HTTP/1.1" 200' in text, text
@@ -464,4 +430,4 @@ def test_healthz_keeps_answering_while_slow_clients_hold_connections(tmp_path, l
         assert answered and set(answered) == {200}
         assert slow.closed_by_server >= 50, "the read timeout closes connections that never finish their request"
     finally:
-        _stop(process)
+        stop_gunicorn(process)
