@@ -497,3 +497,30 @@ def test_the_result_pdf_needs_a_completed_assessment_of_that_token(world):
     client = world.app.test_client()
     assert client.get(f"/w/a/{token}/result.pdf").status_code == 404
     assert client.get("/w/a/no-such-token/result.pdf").status_code == 404
+
+
+def test_migration_0006_goes_back_and_forth(world):
+    """An operator can go back to 0005 (lossy: tokens become their hashes) and forward again; the schema then matches the models."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    from sqlalchemy import inspect
+
+    from bot.store.models import Base
+
+    token = complete(world, world.acme_link, INTERNAL_ONLY)
+    self_assessment(world)
+    engine = world.app.extensions["db_engine"]
+    try:
+        db.downgrade(world.app, "0005")
+        inspector = inspect(engine)
+        assert {"respondent_link", "event"}.isdisjoint(inspector.get_table_names())
+        with engine.connect() as conn:
+            stored = set(conn.execute(text("SELECT token FROM assessment")).scalars())
+        assert hash_token(token) in stored and token not in stored  # the raw token is gone for good
+    finally:
+        db.upgrade(world.app)
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT started_via, completed_at IS NOT NULL, recorded_at IS NOT NULL FROM assessment ORDER BY id")).all()
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        assert compare_metadata(context, Base.metadata) == []
+    assert [tuple(r) for r in rows] == [("legacy", True, True), ("legacy", True, True)]

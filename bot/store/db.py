@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -82,8 +83,8 @@ def close_session(_exc: BaseException | None = None) -> None:
         db_session.close()
 
 
-def upgrade(app: Flask) -> None:
-    """Apply all Alembic migrations to the app's database (idempotent).
+def upgrade(app: Flask, revision: str = "head") -> None:
+    """Apply the Alembic migrations up to `revision` (default: all) to the app's database (idempotent).
 
     On SQLite, foreign keys are off while the migrations run: a batch migration copies a
     table and drops the old one, and with foreign keys on, that DROP deletes every row
@@ -91,6 +92,16 @@ def upgrade(app: Flask) -> None:
     `assessment`). The pragma only takes effect outside a transaction, so it is set
     before the migrations' transaction begins; afterwards the keys are checked.
     """
+    _migrate(app, lambda config: command.upgrade(config, revision))
+
+
+def downgrade(app: Flask, revision: str) -> None:
+    """Undo the migrations after `revision` (for an operator going back a release; see each revision's downgrade)."""
+    _migrate(app, lambda config: command.downgrade(config, revision))
+
+
+def _migrate(app: Flask, run: Callable[[AlembicConfig], None]) -> None:
+    """Run Alembic in one transaction on the app's database, with SQLite's foreign keys off meanwhile and checked after."""
     config = AlembicConfig()
     config.set_main_option("script_location", str(MIGRATIONS))
     engine = app.extensions["db_engine"]
@@ -102,7 +113,7 @@ def upgrade(app: Flask) -> None:
         try:
             with connection.begin():
                 config.attributes["connection"] = connection
-                command.upgrade(config, "head")
+                run(config)
                 if sqlite and connection.exec_driver_sql("PRAGMA foreign_key_check").first() is not None:
                     raise RuntimeError("the migrations left rows whose foreign keys point nowhere; nothing was changed")
         finally:

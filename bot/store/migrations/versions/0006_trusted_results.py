@@ -74,5 +74,21 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    """Not supported: the tokens were replaced by their hashes and cannot be restored."""
-    raise NotImplementedError("0006 replaced assessment tokens by their hashes; restore a backup to go back")
+    """Back to 0005's schema. Lossy by necessity: the raw tokens are gone, so each assessment's `token` becomes its hash
+    (links handed out stop opening it), and respondent links, the event log and the provenance columns are dropped."""
+    with op.batch_alter_table("assessment") as batch:
+        batch.add_column(sa.Column("token", sa.String(64), nullable=True))
+    op.get_bind().execute(sa.text("UPDATE assessment SET token = token_hash"))
+    with op.batch_alter_table("assessment") as batch:
+        batch.drop_index("ix_assessment_org_recorded")
+        batch.drop_constraint("fk_assessment_adopted_by", type_="foreignkey")
+        batch.drop_constraint("fk_assessment_respondent_link", type_="foreignkey")
+        batch.drop_constraint("uq_assessment_token_hash", type_="unique")
+        for column in ("dismissed_at", "adopted_by", "adopted_at", "contact_email", "consented_at", "recorded_at", "respondent_link_id", "started_via", "token_hash"):
+            batch.drop_column(column)
+        batch.alter_column("token", existing_type=sa.String(64), nullable=False)
+        batch.create_unique_constraint("uq_assessment_token", ["token"])
+    with op.batch_alter_table("organisation") as batch:
+        batch.drop_column("public_widget")
+    op.drop_table("event")
+    op.drop_table("respondent_link")
