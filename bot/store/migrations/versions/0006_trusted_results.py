@@ -84,7 +84,8 @@ def downgrade() -> None:
         batch.drop_constraint("fk_assessment_adopted_by", type_="foreignkey")
         batch.drop_constraint("fk_assessment_respondent_link", type_="foreignkey")
         batch.drop_constraint("uq_assessment_token_hash", type_="unique")
-        for column in ("dismissed_at", "adopted_by", "adopted_at", "contact_email", "consented_at", "recorded_at", "respondent_link_id", "started_via", "token_hash"):
+        added = ("dismissed_at", "adopted_by", "adopted_at", "contact_email", "consented_at", "recorded_at", "respondent_link_id", "started_via")
+        for column in (*added, "token_hash"):
             batch.drop_column(column)
         batch.alter_column("token", existing_type=sa.String(64), nullable=False)
         batch.create_unique_constraint("uq_assessment_token", ["token"])
