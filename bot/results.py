@@ -12,6 +12,7 @@ from typing import Any
 from babel.support import Translations
 
 from .engine import FlowEngine
+from .engine.rules import Checklist
 from .engine.vocabulary import ItemStatus
 from .i18n import N_, answer_text, text
 
@@ -54,9 +55,9 @@ class RespondentResult:
         }
 
 
-def respondent_result(engine: FlowEngine, answers: dict[str, Any], tr: Translations) -> RespondentResult:
-    """The result of a completed assessment's effective answers, in the catalog's language."""
-    checklist = engine.checklist(answers)
+def respondent_result(engine: FlowEngine, answers: dict[str, Any], tr: Translations, checklist: Checklist | None = None) -> RespondentResult:
+    """The result of a completed assessment's effective answers, in the catalog's language (from `checklist` when already made)."""
+    checklist = checklist or engine.checklist(answers)
     rec = checklist.recommendation
     title = text(rec.title, tr) or rec.value
     critical = [item for item in checklist.items if item.status == ItemStatus.CRITICAL]

@@ -8,7 +8,6 @@ closes its token for turns.
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -16,13 +15,13 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from ..engine.values import TEXT_VALIDATORS
 from ..engine.vocabulary import StartedVia
 from . import events
 from .models import AnswerRevision, Assessment, Membership, Organisation, utcnow
 from .organisations import create_organisation
 
 CONTACT_EMAIL_MAX_LENGTH = 254
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 
 # Self-assessments of an organisation that no manager has taken over.
 _UNADOPTED_SELF = (Assessment.started_via == StartedVia.PUBLIC, Assessment.adopted_at.is_(None))
@@ -40,8 +39,8 @@ def clean_contact_email(value: object) -> str | None:
         raise ValueError("contact_email")
     if not value.strip():
         return None
-    # Taken as typed (no trimming): the same rule as the OpenAPI document's pattern.
-    if len(value) > CONTACT_EMAIL_MAX_LENGTH or not _EMAIL.fullmatch(value) or any(ord(c) < 32 for c in value):
+    # Taken as typed (no trimming): the flow's own e-mail rule, no control characters (the OpenAPI document's pattern).
+    if len(value) > CONTACT_EMAIL_MAX_LENGTH or TEXT_VALIDATORS["email"](value) is not None or any(ord(c) < 32 for c in value):
         raise ValueError("contact_email")
     return value
 

@@ -60,9 +60,10 @@ def checklist_report(organisation: Organisation, assessment: Assessment, locale:
             "locale": assessment.locale,
         },
     }
-    report = build_report(engine.flow, engine.checklist(answers), tr, locale, answers=answers, generated_at=utcnow(), **context)
+    checklist = engine.checklist(answers)
+    report = build_report(engine.flow, checklist, tr, locale, answers=answers, generated_at=utcnow(), **context)
     # What to do first and the chosen channel beside the recommendation: the same facts the respondent's end shows.
-    report.data["result"] = respondent_result(engine, answers, tr).as_dict()
+    report.data["result"] = respondent_result(engine, answers, tr, checklist).as_dict()
     return report
 
 

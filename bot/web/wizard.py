@@ -269,9 +269,10 @@ def _summary(conversation: Conversation, consent_error: str | None = None, conta
     tr = get_translations()
     locale = str(get_locale())
     rows = answer_rows(engine.flow, engine.effective_answers(assessment.answers), tr, path=engine.path(assessment.answers))
-    report = build_report(engine.flow, engine.checklist(assessment.answers), tr, locale)
+    checklist = engine.checklist(assessment.answers)
+    report = build_report(engine.flow, checklist, tr, locale)
     groups = [(status, report.status_labels[status], [i for i in report.data["items"] if i["status"] == status]) for status in STATUS_ORDER]
-    result = respondent_result(engine, engine.effective_answers(assessment.answers), tr)
+    result = respondent_result(engine, engine.effective_answers(assessment.answers), tr, checklist)
     documents = assessment_documents(assessment.organisation, assessment, tr, only=RESPONDENT_DOCUMENTS) if assessment.completed_answers else []
     manager_org = None
     if current_user.is_authenticated:

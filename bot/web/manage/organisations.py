@@ -15,7 +15,6 @@ from ...exporters import FORMAT_NAMES, STATUS_ORDER
 from ...exporters import csv as csv_export
 from ...exporters.markdown import escape as markdown_escape
 from ...i18n import STATUS_LABELS, answer_rows, normalise_locale, text
-from ...results import respondent_result
 from ...review import AnsweredQuestion, Attention, answer_changes, by_attention, review_due, status_changes
 from ...store import assessments as store
 from ...store import links as link_store
@@ -107,11 +106,10 @@ def organisation(slug: str) -> ResponseReturnValue:
     """One organisation: its checklist by status and area, the links to hand out, exports and history."""
     org = visible_organisation_or_404(slug)
     latest = store.record_of(session(), org)
-    report = result = None
+    report = None
     if latest is not None:
         try:
             report = checklist_report(org, latest, page_locale())
-            result = respondent_result(turn_service().engine_for(latest), latest.completed_answers or {}, report.tr)
         except FlowUnavailableError:
             report = None
     groups = []
@@ -128,7 +126,7 @@ def organisation(slug: str) -> ResponseReturnValue:
         "manage/organisation.html",
         org=org,
         report=report,
-        result=result,
+        result=report.data["result"] if report is not None else None,
         groups=groups,
         record=provenance(latest) if latest is not None else None,
         version_changes=version_changes(org, latest, get_translations()) if report is not None and latest is not None else None,
