@@ -104,7 +104,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     i18n.check_catalogs(app.config["LOCALES_DIR"])
 
     from .store import db
-    from .web import api, babel, csrf, errors, limits, main, manage, manager_api, openapi, widget, wizard
+    from .web import api, babel, csrf, errors, items_api, limits, main, manage, manager_api, openapi, widget, wizard
 
     db.init_app(app)
     babel.init_app(app)
@@ -114,6 +114,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     limits.init_app(app)
     app.register_blueprint(main.bp)
     app.register_blueprint(api.bp)
+    assert items_api.bp is manager_api.bp  # the living checklist's routes are on the manager API's blueprint
     app.register_blueprint(manager_api.bp)
     app.register_blueprint(openapi.bp)
     app.register_blueprint(wizard.bp)

@@ -42,6 +42,11 @@ def defaults(instance_path: str) -> dict[str, object]:
         "RETENTION_SELF_ASSESSMENT_DAYS": 90,
         # An unfinished assessment's token stops working after this many days without a turn.
         "ASSESSMENT_IDLE_DAYS": 30,
+        # The checklist of record is due for review this many days after it was last confirmed
+        # (completed, adopted, re-assessed or amended).
+        "REVIEW_INTERVAL_DAYS": int(os.environ.get("REVIEW_INTERVAL_DAYS") or 365),
+        # An evidence upload may be this large (this route only; every other body stays within MAX_CONTENT_LENGTH).
+        "MAX_EVIDENCE_BYTES": 10 * 1024 * 1024,
         # Rate limits (Flask-Limiter syntax); memory storage unless a shared store is configured.
         "RATELIMIT_ENABLED": True,
         "RATELIMIT_STORAGE_URI": "memory://",

@@ -48,6 +48,8 @@ TURN_ERRORS = {
     "flow_finished": N_("This assessment is already complete."),
     "unknown_step": N_("This step does not exist in the questionnaire."),
     "unknown_trigger": N_("This action is not possible here."),
+    "step_not_asked": N_("This question is not asked with the current answers, so its answer cannot be changed."),
+    "amendment_opens_steps": N_("This answer would lead to questions nobody has answered yet (%(steps)s). Please start a re-assessment instead."),
 }
 
 # "Nothing given" in the words of the step's kind: choosing for choice and multi, typing for text.
@@ -109,6 +111,9 @@ def turn_error_message(error: TurnError, tr: Translations, engine: FlowEngine | 
     params = dict(error.params)
     if isinstance(params.get("allowed"), list):
         params["allowed"] = ", ".join(params["allowed"])
+    if isinstance(params.get("steps"), list):  # the questions an amendment would open, by their text where known
+        steps = engine.flow.step_by_id if engine is not None else {}
+        params["steps"] = "; ".join(text(steps[s].text, tr) or s if s in steps else s for s in params["steps"])
     if "option" in params and engine is not None and error.step in engine.flow.step_by_id:
         step = engine.flow.step_by_id[error.step]
         label = next((o.label for o in step.options if o.value == params["option"]), None)

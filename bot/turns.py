@@ -27,8 +27,10 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from .engine import DONE, EngineRegistry, FlowEngine, Prompt, TurnError
+from .engine import amendment
 from .engine.migration import migrate_answers
 from .engine.vocabulary import CONFLICT_CODES, StartedVia, Surface, TurnAction, TurnErrorCode
+from . import worklist
 from .store import assessments as store
 from .store.models import Assessment, Organisation, RespondentLink
 
@@ -118,6 +120,17 @@ TurnOutcome = Accepted | Refused | Conflict
 
 
 @dataclass(frozen=True)
+class Amended:
+    """A manager's amendment of the checklist of record was committed (`changed` is False when the answer was already that)."""
+
+    conversation: Conversation
+    changed: bool
+
+
+AmendmentOutcome = Amended | Refused | Conflict
+
+
+@dataclass(frozen=True)
 class Reassessment:
     """A new re-assessment: its conversation and the steps that carry a migrated answer (in flow order)."""
 
@@ -136,11 +149,12 @@ class _Model:
 class TurnService:
     """Start, resume and take turns on assessments; one instance per request (it holds the session)."""
 
-    def __init__(self, session: Session, engines: EngineRegistry, idle_days: int = DEFAULT_IDLE_DAYS) -> None:
+    def __init__(self, session: Session, engines: EngineRegistry, idle_days: int = DEFAULT_IDLE_DAYS, review_interval_days: int = 365) -> None:
         """Work in `session` with the loaded flow engines; unfinished assessments expire after `idle_days` without a turn."""
         self.session = session
         self.engines = engines
         self.idle_days = idle_days
+        self.review_interval_days = review_interval_days
 
     # -- conversations -------------------------------------------------------------
 
@@ -256,6 +270,40 @@ class TurnService:
         """Clear the answers and start again at the first step."""
         return self._take(conversation, TurnAction.RESTART, conversation.assessment.state, surface, conversation.engine.restart)
 
+    def amend(self, record: Assessment, step: str, value: Any, surface: Surface, actor: Any, *, expected_version: int | None = None) -> AmendmentOutcome:
+        """Change one answer of the organisation's checklist of record, as a manager who learnt that something changed.
+
+        A turn of its own kind: the version check stays (`expected_version`, and the
+        UPDATE's own), one revision names the manager, the answers that count change and
+        the state never moves. Refused: `step_not_asked`, `amendment_opens_steps` (a
+        re-assessment asks those questions) or any turn refusal of the value. A
+        concurrent writer is a conflict (`stale_step`). Raises FlowUnavailableError.
+        """
+        conversation = Conversation(record, self.engine_for(record))
+        if expected_version is not None and expected_version != record.version:
+            return self._refusal(conversation, TurnError(TurnErrorCode.STALE_STEP, step, current=record.state))
+        completed = record.completed_answers or {}
+        try:
+            amended = amendment.amend(conversation.engine.flow, completed, step, value)
+        except TurnError as exc:
+            return Refused(conversation, exc)
+        if amended == completed:
+            return Amended(conversation, changed=False)
+        try:
+            store.save_amendment(self.session, record, amended, step, amended.get(step), surface, actor)
+        except store.StaleAssessmentError:
+            store.reload(self.session, record)
+            return self._refusal(conversation, TurnError(TurnErrorCode.STALE_STEP, step, current=record.state))
+        self.snapshot(record.organisation)
+        return Amended(conversation, changed=True)
+
+    def snapshot(self, organisation: Organisation) -> None:
+        """Write today's progress snapshot of the organisation (its checklist of record changed, or its tracking)."""
+        try:
+            worklist.snapshot(self.session, self.engine_for, organisation, self.review_interval_days)
+        except FlowUnavailableError:
+            pass  # a removed flow version: the progress keeps its last day
+
     # -- the one way a turn is taken ---------------------------------------------------
 
     @staticmethod
@@ -314,6 +362,8 @@ class TurnService:
         except store.StaleAssessmentError:
             store.reload(self.session, assessment)
             return self._refusal(conversation, TurnError(TurnErrorCode.STALE_STEP, step, current=assessment.state))
+        if record.becomes_record and record.completed_answers is not None:
+            self.snapshot(assessment.organisation)
         return Accepted(conversation, conversation.prompt())
 
     @staticmethod

@@ -48,6 +48,7 @@ class TurnAction(StrEnum):
     SKIP = "skip"
     BACK = "back"
     RESTART = "restart"
+    AMEND = "amend"  # a manager changed an answer of the checklist of record
 
 
 class Surface(StrEnum):
@@ -56,6 +57,7 @@ class Surface(StrEnum):
     API = "api"
     WIDGET = "widget"
     WIZARD = "wizard"
+    MANAGE = "manage"  # the manager area (an amendment of the checklist of record)
 
 
 class TurnErrorCode(StrEnum):
@@ -77,6 +79,8 @@ class TurnErrorCode(StrEnum):
     UNKNOWN_TRIGGER = "unknown_trigger"
     FLOW_UNAVAILABLE = "flow_unavailable"
     ASSESSMENT_CLOSED = "assessment_closed"
+    STEP_NOT_ASKED = "step_not_asked"
+    AMENDMENT_OPENS_STEPS = "amendment_opens_steps"
 
 
 # Refusals about the state (someone else moved on, the flow is over or closed), not about the value.

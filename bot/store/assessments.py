@@ -177,6 +177,67 @@ def save_turn(session: Session, assessment: Assessment, record: TurnRecord) -> N
         set_committed_value(assessment, name, value)
 
 
+def save_amendment(
+    session: Session, record: Assessment, completed_answers: dict[str, Any], step: str, value: Any, surface: str, actor: Any
+) -> None:
+    """Commit a manager's amendment of the checklist of record: its answers that count, one revision naming who, the event.
+
+    The state never moves. An open re-assessment of the record on the same flow version
+    whose carried-over answer is still the old one gets the new one too, so completing
+    it does not undo the amendment. Raises StaleAssessmentError (nothing changed) when a
+    concurrent writer won.
+    """
+    from . import events
+
+    now = utcnow()
+    answers = dict(record.answers)
+    if value is None:
+        answers.pop(step, None)
+    else:
+        answers[step] = value
+    old = (record.completed_answers or {}).get(step)
+    changes: dict[str, Any] = {"answers": answers, "completed_answers": completed_answers, "updated_at": now, "recorded_at": now, "version": record.version + 1}
+    try:
+        updated = session.execute(
+            update(Assessment).where(Assessment.id == record.id, Assessment.version == record.version).values(**changes),
+            execution_options={"synchronize_session": False},
+        )
+        if updated.rowcount != 1:  # type: ignore[attr-defined]  # an UPDATE's result is a CursorResult
+            raise StaleAssessmentError(record.id)
+        session.execute(
+            insert(AnswerRevision).values(
+                assessment_id=record.id,
+                seq=changes["version"],
+                action=TurnAction.AMEND,
+                step=step,
+                value=value,
+                surface=surface,
+                created_at=now,
+                actor_id=actor.manager_id,
+                actor=actor.name,
+            )
+        )
+        open_reassessments = select(Assessment).where(
+            Assessment.reassessment_of == record.id, Assessment.completed_at.is_(None), Assessment.flow_version == record.flow_version
+        )
+        for reassessment in session.scalars(open_reassessments):
+            if reassessment.answers.get(step) == old:
+                carried = dict(reassessment.answers)
+                if value is None:
+                    carried.pop(step, None)
+                else:
+                    carried[step] = value
+                reassessment.answers = carried
+        organisation = session.get(Organisation, record.organisation_id)
+        events.record(session, actor, "answer.amended", organisation, step, assessment=record.id, step=step, before=old, after=value)
+        session.commit()
+    except (StaleAssessmentError, IntegrityError) as exc:
+        session.rollback()
+        raise StaleAssessmentError(record.id) from exc
+    for name, new in changes.items():  # the object now shows what was committed
+        set_committed_value(record, name, new)
+
+
 def reload(session: Session, assessment: Assessment) -> Assessment:
     """Read the assessment again from the database (after a StaleAssessmentError)."""
     session.expire(assessment)

@@ -1,13 +1,13 @@
-"""Typed SQLAlchemy 2.x models: organisations, managers, respondent links, assessments, answer revisions, events."""
+"""Typed SQLAlchemy 2.x models: organisations, managers, respondent links, assessments, answer revisions, events, tracking."""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, cast
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -308,6 +308,9 @@ class AnswerRevision(Base):
     # A migrated answer (re-assessment): the assessment and flow version it was carried over from.
     migrated_from: Mapped[int | None] = mapped_column(Integer)
     migrated_from_version: Mapped[int | None] = mapped_column(Integer)
+    # A manager's amendment of the checklist of record: who made it (the e-mail stays when the account goes).
+    actor_id: Mapped[int | None] = mapped_column(Integer)
+    actor: Mapped[str | None] = mapped_column(String(254))
 
     __table_args__ = (UniqueConstraint("assessment_id", "seq", name="uq_answer_revision_seq"),)
 
@@ -321,6 +324,7 @@ class AnswerRevision(Base):
             "value": self.value,
             "channel": self.surface,  # the public name of the surface
             "created_at": self.created_at.isoformat(),
+            "by": self.actor,
         }
 
 
@@ -397,3 +401,128 @@ class Event(Base):
             "via": self.via,
             "address": self.address,
         }
+
+
+class ItemTracking(Base):
+    """A manager's overlay on one checklist item of an organisation: owner, due date, workflow, risk acceptance.
+
+    Keyed by the item id, which is stable across re-assessments and flow versions, so
+    the tracking stays when the checklist of record changes. The assessed status
+    (done, open, critical, not applicable) is never stored here: the answers decide it.
+    `version` is the optimistic lock of concurrent edits.
+    """
+
+    __tablename__ = "item_tracking"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id", ondelete="CASCADE"))
+    item_id: Mapped[str] = mapped_column(String(16))
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("manager.id", ondelete="SET NULL", name="fk_item_tracking_owner"))
+    due: Mapped[date | None] = mapped_column(Date)
+    workflow: Mapped[str] = mapped_column(String(16), default="todo", server_default="todo")
+    risk_reason: Mapped[str | None] = mapped_column(Text)
+    risk_by: Mapped[str | None] = mapped_column(String(254))  # who accepted it (the e-mail stays when the account goes)
+    risk_until: Mapped[date | None] = mapped_column(Date)
+    risk_accepted_at: Mapped[datetime | None] = mapped_column()
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    owner: Mapped[Manager | None] = relationship()
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 (SQLAlchemy's declarative convention)
+    __table_args__ = (UniqueConstraint("organisation_id", "item_id", name="uq_item_tracking_item"),)
+
+
+class ItemComment(Base):
+    """A manager's comment on one checklist item of an organisation (append-only)."""
+
+    __tablename__ = "item_comment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id", ondelete="CASCADE"))
+    item_id: Mapped[str] = mapped_column(String(16))
+    author_id: Mapped[int | None] = mapped_column(Integer)
+    author: Mapped[str] = mapped_column(String(254))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (Index("ix_item_comment_item", "organisation_id", "item_id"),)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The comment as JSON-ready values."""
+        return {"id": self.id, "item": self.item_id, "author": self.author, "text": self.text, "created_at": self.created_at.isoformat()}
+
+
+class Evidence(Base):
+    """A piece of evidence of an organisation: an uploaded file (kept in the database) or a link; linked to one or more items.
+
+    The file's bytes are loaded only when it is downloaded (`content` is deferred).
+    """
+
+    __tablename__ = "evidence"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(8))  # file or link
+    name: Mapped[str] = mapped_column(String(200))
+    url: Mapped[str | None] = mapped_column(String(2000))
+    media_type: Mapped[str | None] = mapped_column(String(100))
+    size: Mapped[int | None] = mapped_column(Integer)
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    content: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    effective: Mapped[date | None] = mapped_column(Date)
+    expires: Mapped[date | None] = mapped_column(Date)
+    uploaded_by: Mapped[str] = mapped_column(String(254))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    links: Mapped[list[EvidenceItem]] = relationship(back_populates="evidence", cascade="all, delete-orphan", passive_deletes=True)
+
+    def expired(self, today: date) -> bool:
+        """Whether the evidence is past its expiry date."""
+        return self.expires is not None and self.expires < today
+
+    def as_dict(self) -> dict[str, Any]:
+        """The evidence as JSON-ready values (never its bytes)."""
+        return {
+            "id": self.id,
+            "name": self.name,
+            "kind": self.kind,
+            "url": self.url,
+            "media_type": self.media_type,
+            "size": self.size,
+            "sha256": self.sha256,
+            "effective": self.effective.isoformat() if self.effective else None,
+            "expires": self.expires.isoformat() if self.expires else None,
+            "uploaded_by": self.uploaded_by,
+            "created_at": self.created_at.isoformat(),
+            "items": sorted(link.item_id for link in self.links),
+        }
+
+
+class EvidenceItem(Base):
+    """Evidence linked to one checklist item of its organisation."""
+
+    __tablename__ = "evidence_item"
+
+    evidence_id: Mapped[int] = mapped_column(ForeignKey("evidence.id", ondelete="CASCADE"), primary_key=True)
+    item_id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id", ondelete="CASCADE"))
+    linked_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    evidence: Mapped[Evidence] = relationship(back_populates="links")
+
+    __table_args__ = (Index("ix_evidence_item_org_item", "organisation_id", "item_id"),)
+
+
+class ProgressSnapshot(Base):
+    """An organisation's counts per assessed status and workflow state on one day (the last change of the day wins)."""
+
+    __tablename__ = "progress_snapshot"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id", ondelete="CASCADE"))
+    day: Mapped[date] = mapped_column(Date)
+    counts: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (UniqueConstraint("organisation_id", "day", name="uq_progress_snapshot_day"),)

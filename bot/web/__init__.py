@@ -13,5 +13,6 @@ def turn_service() -> TurnService:
         from ..store.db import session
 
         idle_days = int(current_app.config.get("ASSESSMENT_IDLE_DAYS") or 30)
-        g.turn_service = TurnService(session(), current_app.extensions["engines"], idle_days)
+        review_days = int(current_app.config.get("REVIEW_INTERVAL_DAYS") or 365)
+        g.turn_service = TurnService(session(), current_app.extensions["engines"], idle_days, review_days)
     return g.turn_service

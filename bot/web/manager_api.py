@@ -28,6 +28,7 @@ from . import api as chat_api
 from . import turn_service
 from .api import read_json
 from .errors import HTTP_MESSAGES, ApiError, locale_error, query_locale
+from .items import manager_report
 from .records import actor, record_info, self_assessment_stats, submission_dict
 from .reports import assessment_documents, checklist_report, documents_data, export_response, org_ref
 
@@ -88,14 +89,14 @@ def _latest_report(slug: str) -> tuple[Organisation, Assessment, Report]:
     if assessment is None:
         raise ApiError(404, "no_completed_assessment", gettext(NO_CHECKLIST))
     locale = query_locale() or organisation.locale
-    return organisation, assessment, checklist_report(organisation, assessment, locale)  # FlowUnavailableError: 409
+    return organisation, assessment, manager_report(organisation, assessment, locale)  # FlowUnavailableError: 409
 
 
 @bp.get("/<slug>/checklist")
 def checklist(slug: str):
     """The checklist of record: recommendation, items, and which assessment it comes from and how (`?lang=de|en`)."""
     _org, assessment, report = _latest_report(slug)
-    return jsonify({**report.data, "record": record_info(assessment)})
+    return jsonify({**report.data, "record": {**record_info(assessment), "version": assessment.version}})
 
 
 @bp.get(f"/<slug>/checklist.<{FORMAT_RULE}:fmt>")
