@@ -22,6 +22,10 @@ log = logging.getLogger(__name__)
 UNTRUSTED_HOST = "wa_onboarding.untrusted_host"
 
 
+# Beside the file, an upload's form carries a few short fields (name, dates, CSRF token) and the multipart framing.
+UPLOAD_FORM_ALLOWANCE = 64 * 1024
+
+
 class App(Flask):
     """Flask whose absolute links come from PUBLIC_URL and which answers only to TRUSTED_HOSTS.
 
@@ -52,6 +56,8 @@ class App(Flask):
         """400 for an untrusted Host, as a localised page or JSON error (bot/web/errors.py), before anything else."""
         if request.environ.get(UNTRUSTED_HOST):
             raise SecurityError()
+        if edges.accepts_large_body(self, request.endpoint):
+            request.max_content_length = int(self.config["MAX_EVIDENCE_BYTES"]) + UPLOAD_FORM_ALLOWANCE
         return super().preprocess_request()
 
     def url_for(

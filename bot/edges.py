@@ -133,3 +133,19 @@ def redact_logs(*names: str) -> None:
         logger = logging.getLogger(name)
         if not any(isinstance(f, RedactTokens) for f in logger.filters):
             logger.addFilter(RedactTokens())
+
+
+# Views that take an upload (evidence files) carry this attribute; the app raises the body limit for them
+# before any before-request hook reads the form (the NUL check, CSRF), and only for them.
+LARGE_BODY = "accepts_large_body"
+
+
+def large_body(view: Any) -> Any:
+    """Mark a view as an upload route: its body may be MAX_EVIDENCE_BYTES (plus form fields) instead of MAX_CONTENT_LENGTH."""
+    setattr(view, LARGE_BODY, True)
+    return view
+
+
+def accepts_large_body(app: Any, endpoint: str | None) -> bool:
+    """Whether the endpoint is an upload route."""
+    return bool(getattr(app.view_functions.get(endpoint or ""), LARGE_BODY, False))

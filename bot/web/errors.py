@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, current_app, jsonify, render_template, request
 from flask_babel import force_locale, get_locale, gettext
 from werkzeug.exceptions import HTTPException
 
+from ..edges import accepts_large_body
 from ..i18n import N_, SUPPORTED_LOCALES, normalise_locale
 from ..turns import AssessmentExpiredError, FlowUnavailableError
 
@@ -22,6 +23,7 @@ HTTP_MESSAGES = {
     500: N_("Something went wrong on our side. Your answers are safe; please try again."),
 }
 
+FILE_TOO_LARGE = N_("The file is too large: at most 10 MB.")
 INVALID_LOCALE = N_("This language is not available; choose one of: %(allowed)s.")
 FLOW_UNAVAILABLE = N_("This assessment uses a version of the questionnaire that is no longer available.")
 ASSESSMENT_EXPIRED = N_("This link has expired: the assessment was left unfinished for too long. Please start a new one.")
@@ -92,8 +94,11 @@ def handle_http_error(exc: HTTPException) -> Any:
     """Render an HTTP error as localised JSON or as a page."""
     status = exc.code or 500
     message = gettext(HTTP_MESSAGES.get(status, HTTP_MESSAGES[500 if status >= 500 else 400]))
+    code, details = HTTP_CODES.get(status, "error"), {}
+    if status == 413 and accepts_large_body(current_app, request.endpoint):  # an upload route: its own limit, named by field
+        code, details, message = "file_too_large", {"field": "file"}, gettext(FILE_TOO_LARGE)
     if wants_json():
-        response = jsonify(error={"code": HTTP_CODES.get(status, "error"), "message": message})
+        response = jsonify(error={"code": code, "message": message, **details})
         response.status_code = status
         for name, value in exc.get_headers():
             if name.lower() not in ("content-type", "content-length"):
