@@ -18,7 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench import engine_turn, exports, http_turns, memory  # noqa: E402
+from bench import engine_turn, exports, http_turns, living, memory  # noqa: E402
 
 
 def main() -> int:
@@ -43,6 +43,10 @@ def main() -> int:
     export_result = exports.run(100 if args.short else 1000, 3 if args.short else 5)
     report["exports"] = export_result
     print(exports.describe(export_result))
+    databases = tuple(kind for kind in args.databases.split(",") if kind)
+    living_result = living.run(3 if args.short else 5, 20 if args.short else living.CONSULTANT_ORGS, databases)
+    report["living"] = living_result
+    print(living.describe(living_result))
     memory_result = memory.run(400 if args.short else 10_000)
     report["memory"] = memory_result
     print(memory.describe(memory_result))

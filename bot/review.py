@@ -15,15 +15,18 @@ from .engine.migration import migrate_answers
 from .engine.model import Alternatives, ChecklistItem, Flow, PredicateKind
 from .engine.vocabulary import StepKind
 
-# A completed assessment is due for review 12 months after it was completed (README: manager area).
-REVIEW_AFTER = timedelta(days=365)
+# The checklist of record is due for review this long after it was last confirmed (REVIEW_INTERVAL_DAYS).
+DEFAULT_REVIEW_INTERVAL_DAYS = 365
 
 Row = TypeVar("Row")
 
 
-def review_due(completed_at: datetime | None, now: datetime, review_after: timedelta = REVIEW_AFTER) -> bool:
-    """Whether the latest completed assessment is old enough to be reviewed (never when there is none)."""
-    return completed_at is not None and completed_at + review_after <= now
+def review_due(confirmed_at: datetime | None, now: datetime, interval_days: int = DEFAULT_REVIEW_INTERVAL_DAYS) -> bool:
+    """Whether a checklist of record last confirmed (completed, adopted, re-assessed or amended) at `confirmed_at` is due for review.
+
+    The one definition of staleness: the overview, the items and the reminders use it. Never due without a checklist.
+    """
+    return confirmed_at is not None and confirmed_at + timedelta(days=interval_days) <= now
 
 
 @dataclass(frozen=True)

@@ -21,16 +21,9 @@ from sqlalchemy.orm import Session
 
 from .engine import Checklist, FlowEngine
 from .engine.vocabulary import ItemStatus
+from .review import DEFAULT_REVIEW_INTERVAL_DAYS, review_due
 from .store import tracking as store
 from .store.models import Assessment, Evidence, ItemTracking, Organisation, utcnow
-
-DEFAULT_REVIEW_INTERVAL_DAYS = 365
-
-
-def review_due(confirmed_at: datetime | None, now: datetime, interval_days: int = DEFAULT_REVIEW_INTERVAL_DAYS) -> bool:
-    """Whether a checklist of record last confirmed at `confirmed_at` is due for review (never without one)."""
-    return confirmed_at is not None and confirmed_at + timedelta(days=interval_days) <= now
-
 
 def review_date(confirmed_at: datetime | None, interval_days: int = DEFAULT_REVIEW_INTERVAL_DAYS) -> date | None:
     """The day the checklist of record falls due for review."""

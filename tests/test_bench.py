@@ -22,11 +22,13 @@ def test_make_bench_short_mode_produces_its_report(tmp_path):
         ["make", "-s", "bench", f"BENCH_ARGS=--short --databases sqlite --report {report_file}"], cwd=ROOT, capture_output=True, text=True, timeout=600
     )
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
-    for line in ("engine turn:", "HTTP turns on sqlite", "throughput", "exports: PDF", "CSV of 100 organisations", "memory: worker RSS"):
+    for line in ("engine turn:", "HTTP turns on sqlite", "throughput", "exports: PDF", "CSV of 100 organisations", "living checklist on sqlite", "10 MB upload", "memory: worker RSS"):
         assert line in result.stdout
     report = json.loads(report_file.read_text())
     http = report["http"][0]
     assert http["database"] == "sqlite" and http["ceiling"]["turns"] > 0 and http["product"]["turns"] > 0
     assert http["ceiling"]["errors"] == 0 and http["product"]["errors"] == 0  # every benchmark turn was accepted
     assert report["exports"]["csv_rows"] == 100 * len(contract.item_ids(2))  # one row per item of the latest version, per organisation
+    living = report["living"][0]
+    assert living["database"] == "sqlite" and living["checklist_json_ms"] > 0 and living["upload_10mb_ms"] > 0
     assert report["memory"]["rss_after_kib"] > 0 and report["engine_turn_median_us"] > 0

@@ -127,11 +127,18 @@ def test_overview_shows_own_organisations_with_attention_first(area, anna):
     assert rows[0].find(attrs={"data-critical": True})["data-critical"] == str(list(contract.statuses(GOLDEN[1][1]).values()).count("critical"))
 
 
-def test_review_due_twelve_months_after_completion(area, anna):
+def test_review_due_twelve_months_after_the_last_confirmation(area, anna):
     with area.app_context():
         session = db.session()
         for assessment in session.scalars(select(Assessment)):
             assessment.completed_at = assessment.completed_at - timedelta(days=366)
+        session.commit()
+    row = page(anna.get("/manage/")).select_one("tr[data-org=acme]")
+    assert row.find(attrs={"data-review-due": True}) is None  # completed long ago, but confirmed (recorded) since
+    with area.app_context():
+        session = db.session()
+        for assessment in session.scalars(select(Assessment)):
+            assessment.recorded_at = assessment.recorded_at - timedelta(days=366) if assessment.recorded_at else None
         session.commit()
     row = page(anna.get("/manage/")).select_one("tr[data-org=acme]")
     assert row.find(attrs={"data-review-due": True}) is not None

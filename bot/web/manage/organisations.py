@@ -24,6 +24,7 @@ from ...store.db import session
 from ...store.models import Assessment, Organisation, utcnow
 from ...turns import FlowUnavailableError, NoMigrationError
 from .. import turn_service
+from ..items import review_interval
 from ..reports import assessment_documents, attachment, checklist_report, export_response
 from ..versions import is_outdated, latest_version, version_changes
 from . import bp, me, page_locale, visible_organisation_or_404
@@ -43,7 +44,7 @@ def _status(organisation: Organisation, completed: Assessment | None, unfinished
             row["summary"] = checklist.summary
             row["recommendation"] = checklist.recommendation.value
             row["recommendation_title"] = text(checklist.recommendation.title, get_translations())
-        row["review_due"] = review_due(completed.completed_at, utcnow())
+        row["review_due"] = review_due(completed.recorded_at, utcnow(), review_interval())
         row["latest_version"] = latest_version(completed.flow_id)
         row["outdated"] = is_outdated(completed)
     if unfinished is not None:
