@@ -28,7 +28,7 @@ from . import api as chat_api
 from . import turn_service
 from .api import read_json
 from .errors import HTTP_MESSAGES, ApiError, locale_error, query_locale
-from .items import manager_report
+from .items import after_change, manager_report
 from .records import actor, record_info, self_assessment_stats, submission_dict
 from .reports import assessment_documents, checklist_report, documents_data, export_response, org_ref
 
@@ -278,6 +278,7 @@ def adopt_submission(slug: str, assessment_id: int):
         submissions.adopt(session(), organisation, assessment, actor(current_manager(), API))
     except submissions.SubmissionStateError as exc:
         raise _closed_submission(exc) from exc
+    after_change(organisation)  # a new checklist of record: today's progress
     report = checklist_report(organisation, assessment, query_locale() or organisation.locale)
     return jsonify({**report.data, "record": record_info(assessment)})
 
@@ -315,6 +316,7 @@ def organisation_from_submission(slug: str, assessment_id: int):
     except OrganisationError as exc:
         session().rollback()
         raise ApiError(422, "invalid_organisation", gettext(INVALID_ORGANISATION) % {"reason": str(exc)}) from exc
+    after_change(client)
     return jsonify({**org_ref(client), "locale": client.locale, "record": record_info(assessment)}), 201
 
 

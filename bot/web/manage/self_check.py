@@ -21,6 +21,7 @@ from ...store import submissions as submission_store
 from ...store.db import session
 from ...store.models import Assessment, Organisation
 from .. import turn_service
+from ..items import after_change
 from ..records import actor, result_of, self_assessment_stats
 from ..reports import checklist_report
 from . import bp, kept_language, me, page_locale, visible_organisation_or_404
@@ -146,6 +147,7 @@ def adopt_submission(slug: str, assessment_id: int) -> ResponseReturnValue:
         submission_store.adopt(session(), organisation, assessment, actor(me(), SURFACE))
     except submission_store.SubmissionStateError:
         return _closed(organisation)
+    after_change(organisation)  # a new checklist of record: today's progress
     flash(gettext(ADOPTED) % {"name": organisation.name})
     return redirect(url_for("manage.organisation", slug=organisation.slug, **kept_language()), code=303)
 
@@ -178,5 +180,6 @@ def client_from_submission(slug: str, assessment_id: int) -> ResponseReturnValue
     except organisation_store.OrganisationError as exc:
         session().rollback()
         return _submission_page(organisation, assessment, errors=[gettext(ORGANISATION_ERRORS[type(exc)])], form=form, status=422)
+    after_change(client)
     flash(gettext(CLIENT_CREATED) % {"name": client.name})
     return redirect(url_for("manage.organisation", slug=client.slug, **kept_language()), code=303)
