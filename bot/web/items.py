@@ -48,11 +48,12 @@ TRACKING_ERRORS = {
 NO_CHECKLIST = N_("No assessment of this organisation has been completed yet.")
 UNKNOWN_ITEM = N_("This checklist item does not exist.")
 STALE_ITEM = N_("Someone else changed this item in the meantime. Here is the current state; please apply your change again.")
+# Distinct from the assessed statuses' labels ("To do" is an open item): the workflow says how far the work is.
 WORKFLOW_LABELS = {
-    "todo": N_("To do"),
+    "todo": N_("Not started"),
     "in_progress": N_("In progress"),
     "in_review": N_("In review"),
-    "closed": N_("Closed"),
+    "closed": N_("Closed (work finished)"),
 }
 
 
