@@ -100,7 +100,7 @@ def test_csv_for_german_excel(org):
 def test_xlsx_reads_back_with_openpyxl(org):
     response = download(org, "xlsx", "en")
     workbook = openpyxl.load_workbook(io.BytesIO(response.data))
-    assert workbook.sheetnames == ["Checklist", "Your answers", "About"]
+    assert workbook.sheetnames == ["Checklist", "Worklist", "Your answers", "About"]  # a manager's export: the worklist to track in
     sheet = workbook["Checklist"]
     assert [c.value for c in sheet[1]] == ["Item", "Status", "Area", "Title", "Legal basis", "What to do", "Evidence to file"]
     assert sheet.freeze_panes == "A2"

@@ -8,6 +8,10 @@ to their text, not-applicable items as a compact list; legal references are set
 small beneath each title. Then the reasons for the recommendation, the answers given,
 a sign-off line, page numbers.
 
+A manager's export adds each item's follow-up beside it (workflow, owner, due date,
+evidence on file with its dates, needs review), the review date in the header, and
+every accepted risk set off in its own section ("Risk accepted by … until …: …").
+
 Text is left-aligned and hyphenated in the document's language (`linebreak`), set as
 plain text (no markdown, so answers can never become markup), and tagged for screen
 readers (`pdf_tags`): headings, paragraphs, lists and tables, with decoration marked
@@ -17,15 +21,16 @@ as artifacts.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 from babel.dates import format_date
 from fpdf import FPDF
 
 from ..i18n import N_
-from . import STATUS_ORDER, Report
+from . import NEXT_REVIEW, RISK_ACCEPTED_COUNT, STATUS_ORDER, Report
 from .linebreak import wrap
 from .pdf_tags import COLUMN_HEADER, Element, Tagger
 
@@ -38,6 +43,7 @@ ACCENT = (11, 110, 79)
 NOTICE = (165, 29, 45)  # the older-version line: dark red, 7:1 on white
 RULE = (150, 156, 162)
 START_FILL = (238, 246, 242)
+RISK_FILL = (253, 236, 206)  # behind an accepted risk: set off from the status colours
 STATUS_FILL = {"critical": (244, 199, 195), "open": (252, 232, 178), "done": (183, 225, 205), "not_applicable": (232, 234, 237)}
 MARGIN = 16.0
 BOTTOM = 16.0  # room for the footer
@@ -51,6 +57,9 @@ START_HERE = 3  # how many critical items the "start here" block names (as on th
 
 # Words that only the PDF says (the result page has its own copies in the templates).
 WHY_HEADING = N_("Why we recommend this")
+FOLLOW_UP = N_("Follow-up")
+RISKS_HEADING = N_("Risks accepted")
+RISK_UNTIL = N_("Risk accepted until %(until)s")
 
 
 def long_date(value: str | datetime | date | None, locale: str) -> str:
@@ -360,9 +369,13 @@ def _checklist(layout: Layout, report: Report) -> None:
     layout.gap(6)
     layout.paragraph("H2", gettext("Checklist"), Style(12, bold=True, colour=ACCENT), keep=20)
     summary = report.data["summary"]
-    layout.paragraph("P", " · ".join(f"{report.status_labels[s]}: {summary[s]}" for s in STATUS_ORDER), SMALL)
+    counts = [f"{report.status_labels[s]}: {summary[s]}" for s in STATUS_ORDER]
+    if report.tracked:
+        counts.append(f"{gettext(RISK_ACCEPTED_COUNT)}: {summary.get('risk_accepted', 0)}")
+    layout.paragraph("P", " · ".join(counts), SMALL)
     legal = report.label("legal_basis")
     tabled = [i for i in items if i["status"] != "not_applicable"]
+    tracked = report.tracked
     rows = {
         item["id"]: Row(
             [
@@ -370,12 +383,13 @@ def _checklist(layout: Layout, report: Report) -> None:
                 [Para(item["title"], CELL_BOLD), Para(f"{legal}: {item['legal_basis']}", LEGAL)],
                 [Para(item["action"] or "")],
                 [Para(item["evidence"] or "")],
+                *([_follow_up(report, item.get("tracking") or {})] if tracked else []),
             ],
-            fills={0: STATUS_FILL[item["status"]]},
+            fills={0: STATUS_FILL[item["status"]], **({4: RISK_FILL} if tracked and (item.get("tracking") or {}).get("risk_acceptance") else {})},
         )
         for item in tabled
     }
-    header = [report.label(key) for key in ("id", "title", "action", "evidence")]
+    header = [report.label(key) for key in ("id", "title", "action", "evidence")] + ([gettext(FOLLOW_UP)] if tracked else [])
     id_width = layout.text_width([*(i["id"] for i in tabled), header[0]], CELL_BOLD)
     for status in STATUS_ORDER:
         group = [i for i in items if i["status"] == status]
@@ -395,6 +409,46 @@ def _checklist(layout: Layout, report: Report) -> None:
         layout.paragraph("H3", heading, Style(10, bold=True), keep=first + 1)
         layout.gap(1)
         layout.table(widths, header, group_rows)
+
+
+def _follow_up(report: Report, tracking: dict[str, Any]) -> list[Para]:
+    """An item's follow-up cell: workflow, owner, due date, evidence on file with its dates, needs review, an accepted risk."""
+    gettext = report.tr.gettext
+
+    def day(value: str) -> str:
+        return long_date(value, report.locale)
+
+    paras = [Para(report.workflow_label(tracking.get("workflow") or "todo"), CELL_BOLD)]
+    if tracking.get("owner"):
+        paras.append(Para(f"{report.label('owner')}: {tracking['owner']}"))
+    if tracking.get("due"):
+        paras.append(Para(f"{report.label('due')}: {day(tracking['due'])}"))
+    evidence = report.evidence_texts(tracking, day)
+    if evidence:
+        paras.append(Para(f"{report.label('evidence_on_file')}:", LEGAL))
+        paras += [Para(f"– {text}") for text in evidence]
+    if tracking.get("needs_review"):
+        paras.append(Para(report.label("needs_review"), Style(8, bold=True, colour=NOTICE)))
+    risk = tracking.get("risk_acceptance")
+    if risk:
+        paras.append(Para(gettext(RISK_UNTIL) % {"until": day(risk["until"])}, Style(8, bold=True, colour=NOTICE)))
+    return paras
+
+
+def _risks(layout: Layout, report: Report) -> None:
+    """Every accepted risk in its own section: who accepted it until when and why, beside the item."""
+    accepted = [item for item in report.items_by_status() if (item.get("tracking") or {}).get("risk_acceptance")]
+    if not accepted:
+        return
+    layout.gap(6)
+    layout.paragraph("H2", report.tr.gettext(RISKS_HEADING), Style(12, bold=True, colour=NOTICE), keep=14)
+    layout.gap(1)
+    with layout.tags.group("L"):
+        for item in accepted:
+            risk = item["tracking"]["risk_acceptance"]
+            sentence = report.risk_text(risk, lambda value: long_date(value, report.locale))
+            layout.list_item(item["id"], [Para(sentence, Style(9, bold=True, colour=NOTICE)), Para(item["title"], SMALL)], indent=14)
+            layout.gap(1.5)
 
 
 def render(report: Report) -> bytes:
@@ -422,6 +476,8 @@ def render(report: Report) -> bytes:
     facts.append(f"{gettext('Created')}: {long_date(generated, report.locale)}")
     if assessment.get("version") is not None:
         facts.append(f"{gettext('Questionnaire')}: {gettext('Version %(version)s') % {'version': assessment['version']}}")
+    if report.review_due():
+        facts.append(f"{gettext(NEXT_REVIEW)}: {long_date(report.review_due(), report.locale)}")
     layout.paragraph("P", " · ".join(facts), SMALL)
     notice = report.version_notice()
     if notice:
@@ -442,6 +498,7 @@ def render(report: Report) -> bytes:
 
     _start_here(layout, report)
     _checklist(layout, report)
+    _risks(layout, report)
 
     # -- why this recommendation ----------------------------------------------------------
     if rec["reasons"]:
@@ -472,8 +529,14 @@ def render_respondent(report: Report) -> bytes:
     The same document as a manager's export, built from a Report that holds only the
     assessment itself (no owners, comments or evidence that managers add later); a
     `result` in the report's data (the chat API's `prompt.result`) adds the chosen channel
-    beside the recommendation when the two differ.
+    beside the recommendation when the two differ. Any tracking is left out even if the
+    report carried some: what managers record is never shown to a respondent.
     """
+    if report.tracked or "review" in report.data:
+        items = [{k: v for k, v in item.items() if k not in ("tracking", "quality")} for item in report.data["items"]]
+        summary = {k: v for k, v in report.data["summary"].items() if k != "risk_accepted"}
+        data = {k: v for k, v in report.data.items() if k != "review"} | {"items": items, "summary": summary}
+        report = replace(report, data=data)
     return render(report)
 
 
