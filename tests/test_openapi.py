@@ -6,7 +6,9 @@ import pytest
 from openapi_spec_validator import validate
 
 from bot.engine.vocabulary import ExportFormat, ItemStatus, PromptKind, Surface, TurnAction
+from bot.evidence_files import EXTENSIONS
 from bot.exporters import formats
+from bot.store.tracking import WORKFLOW_STATES
 from bot.web.api import API_SURFACES
 from bot.web.openapi import document
 from tests.apiclient import openapi_path
@@ -56,18 +58,30 @@ def _schemas() -> dict:
     ("where", "vocabulary"),
     [
         (lambda doc, s: s["Prompt"]["properties"]["kind"]["enum"], PromptKind),
-        (lambda doc, s: s["Checklist"]["properties"]["items"]["items"]["properties"]["status"]["enum"], ItemStatus),
+        (lambda doc, s: s["ChecklistItem"]["properties"]["status"]["enum"], ItemStatus),
+        (lambda doc, s: s["ItemView"]["properties"]["derivation"]["properties"]["status"]["enum"], ItemStatus),
         (lambda doc, s: s["History"]["properties"]["revisions"]["items"]["properties"]["action"]["enum"], TurnAction),
         (lambda doc, s: s["Surface"]["enum"], Surface),
         (lambda doc, s: next(p for p in doc["paths"]["/api/v1/orgs/{slug}/checklist.{fmt}"]["parameters"] if p.get("name") == "fmt")["schema"]["enum"],
          ExportFormat),
     ],
-    ids=["prompt kind", "item status", "turn action", "surface", "export format"],
+    ids=["prompt kind", "item status", "derivation status", "turn action", "surface", "export format"],
 )
 def test_the_documents_enums_are_the_codes_vocabularies(where, vocabulary):
     """Each fixed vocabulary is defined once (a StrEnum); the OpenAPI document lists exactly its values."""
     doc = document()
     assert where(doc, doc["components"]["schemas"]) == [member.value for member in vocabulary]
+
+
+def test_the_workflow_states_are_the_stores():
+    assert _schemas()["Workflow"]["enum"] == list(WORKFLOW_STATES)
+
+
+def test_the_evidence_media_types_are_the_accepted_ones():
+    """The download's documented types are exactly the types an upload is accepted as."""
+    documented = set(document()["paths"]["/api/v1/orgs/{slug}/evidence/{evidence_id}"]["get"]["responses"]["200"]["content"]) - {"application/json"}
+    assert documented == {media_type.split(";")[0] for media_type in EXTENSIONS}
+    assert set(_schemas()["Evidence"]["properties"]["media_type"]["enum"]) == {*EXTENSIONS, None}
 
 
 def test_the_chat_api_accepts_exactly_its_surfaces():
