@@ -351,3 +351,92 @@ def test_a_database_without_tables_names_init_db(cli_runner, tmp_path, locales_d
     result = cli_runner.invoke(cli, command)
     assert result.exit_code == 1
     assert result.output.strip() == f"Error: {url} has no tables yet: run `wa-onboarding init-db` first (`make run` does it)."
+
+
+# -- export-org and delete-org cover the living checklist (SQLite and PostgreSQL) ---------------------------
+
+EVIDENCE_FILE = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+
+
+def track(world, slug: str, link: str, token: str, owner: str, note: str) -> None:
+    """Complete the organisation's checklist of record and track WA-01: owner, due, workflow, a risk accepted, a file, a link, a comment."""
+    import io
+
+    from tests.test_trusted_results import PLATFORM, bearer, complete, manager_call
+
+    complete(world, link, PLATFORM)
+    item = f"/api/v1/orgs/{slug}/items/WA-01"
+    assert manager_call(world, "PATCH", item, {"version": 0, "owner": owner, "due": "2030-06-30", "workflow": "in_review"}, token).status_code == 200
+    assert manager_call(world, "PUT", f"{item}/risk-acceptance", {"reason": f"{note}: contract follows", "until": "2030-03-31"}, token).status_code == 200
+    form = {"file": (io.BytesIO(EVIDENCE_FILE + note.encode()), "avv.pdf"), "name": f"={note} AVV", "effective": "2025-01-15", "expires": "2026-01-15"}
+    assert world.api.client.post(f"{item}/evidence", data=form, headers=bearer(token), content_type="multipart/form-data").status_code == 201
+    assert manager_call(world, "POST", f"{item}/evidence", {"url": f"https://dms.example/{slug}", "name": f"{note} link"}, token).status_code == 201
+    assert manager_call(world, "POST", f"{item}/comments", {"text": f"+{note} signed copy in the safe"}, token).status_code == 201
+
+
+@pytest.fixture
+def two_tracked(world):
+    """acme (tracked by anna) and other (tracked by otto), each with tracking, evidence, comments and progress."""
+    track(world, "acme", world.acme_link, world.anna, "anna@acme.example", "acme-note")
+    track(world, "other", world.other_link, world.otto, "otto@other.example", "other-note")
+    return world
+
+
+def test_export_org_writes_the_living_checklist_restorably(two_tracked, tmp_path):
+    import base64
+    import hashlib
+    from datetime import date
+
+    world = two_tracked
+    target = tmp_path / "acme.json"
+    result = world.app.test_cli_runner().invoke(cli, ["export-org", "acme", "-o", str(target)])
+    assert result.exit_code == 0, result.output
+    exported = json.loads(target.read_text("utf-8"))
+    (row,) = exported["tracking"]
+    assert {k: row[k] for k in ("item", "owner", "due", "workflow")} == {
+        "item": "WA-01",
+        "owner": "anna@acme.example",
+        "due": "2030-06-30",
+        "workflow": "in_review",
+    }
+    risk = row["risk_acceptance"]
+    assert (risk["reason"], risk["by"], risk["until"]) == ("acme-note: contract follows", "anna@acme.example", "2030-03-31") and risk["accepted_at"]
+    assert row["version"] >= 1 and row["updated_at"]
+    assert [(c["item"], c["author"], c["text"]) for c in exported["comments"]] == [("WA-01", "anna@acme.example", "+acme-note signed copy in the safe")]
+    file, link = exported["evidence"]
+    content = base64.b64decode(file["content_base64"])
+    assert content == EVIDENCE_FILE + b"acme-note" and hashlib.sha256(content).hexdigest() == file["sha256"] and file["size"] == len(content)
+    assert (file["name"], file["kind"], file["media_type"], file["items"]) == ("=acme-note AVV", "file", "application/pdf", ["WA-01"])
+    assert (file["effective"], file["expires"]) == ("2025-01-15", "2026-01-15")
+    assert (link["kind"], link["url"], link["content_base64"], link["sha256"]) == ("link", "https://dms.example/acme", None, None)
+    assert [p["day"] for p in exported["progress"]] == [date.today().isoformat()]
+    assert exported["progress"][0]["counts"]["workflow"]["in_review"] == 1 and exported["progress"][0]["counts"]["risk_accepted"] == 1
+    assert "other-note" not in target.read_text("utf-8") and "otto@" not in target.read_text("utf-8")
+
+
+def test_delete_org_leaves_nothing_of_its_living_checklist(two_tracked):
+    from sqlalchemy import func
+
+    from bot.store.models import Event, Evidence, EvidenceItem, ItemComment, ItemTracking, ProgressSnapshot
+
+    world = two_tracked
+    tables = (ItemTracking, ItemComment, Evidence, EvidenceItem, ProgressSnapshot)
+    with world.app.app_context():
+        session = db.session()
+        ids = {o.slug: o.id for o in session.scalars(select(Organisation))}
+
+        def counts(org_id: int) -> dict[str, int]:
+            return {t.__tablename__: session.scalar(select(func.count()).select_from(t).where(t.organisation_id == org_id)) for t in tables}
+
+        assert all(counts(ids["acme"]).values()) and all(counts(ids["other"]).values())
+        before = counts(ids["other"])
+    result = world.app.test_cli_runner().invoke(cli, ["delete-org", "acme", "--yes"])
+    assert result.exit_code == 0, result.output
+    with world.app.app_context():
+        session = db.session()
+        assert counts(ids["acme"]) == dict.fromkeys(before, 0)
+        assert counts(ids["other"]) == before  # the other organisation keeps everything
+        assert session.scalar(select(func.count()).select_from(Evidence)) == before["evidence"]
+        assert session.scalar(select(Event.action).where(Event.organisation_slug == "acme").order_by(Event.id.desc()).limit(1)) == "organisation.deleted"
+    response = world.app.test_client().get("/api/v1/orgs/other/checklist.json?lang=en", headers={"Authorization": f"Bearer {world.otto}"})
+    assert next(i for i in response.get_json()["items"] if i["id"] == "WA-01")["tracking"]["owner"] == "otto@other.example"

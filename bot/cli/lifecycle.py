@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from datetime import timedelta
 from typing import IO, Any
@@ -10,10 +11,22 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import delete, select
+from sqlalchemy.orm import Session, selectinload, undefer
 
 from ..store import db, events, submissions
 from ..store.assessments import TRUSTED
-from ..store.models import AnswerRevision, Assessment, OrganisationProfile, utcnow
+from ..store.models import (
+    AnswerRevision,
+    Assessment,
+    Evidence,
+    EvidenceItem,
+    ItemComment,
+    ItemTracking,
+    Organisation,
+    OrganisationProfile,
+    ProgressSnapshot,
+    utcnow,
+)
 from ..store.profiles import profile_of
 from .common import organisation_or_exit, safe_url
 
@@ -61,13 +74,60 @@ def purge(older_than: str | None, dry_run: bool) -> None:
     click.echo(f"Deleted {deleted} self-assessment(s) completed more than {days} days ago and not adopted.")
 
 
+def _iso(value: Any) -> str | None:
+    """A date or timestamp in ISO 8601, or None."""
+    return value.isoformat() if value is not None else None
+
+
+def living_checklist(session: Session, organisation: Organisation) -> dict[str, Any]:
+    """The organisation's tracking rows, comments, evidence (each file's bytes as base64 with its SHA-256) and progress snapshots.
+
+    Enough to restore them and to check every file against its hash.
+    """
+    tracking = session.scalars(
+        select(ItemTracking).where(ItemTracking.organisation_id == organisation.id).options(selectinload(ItemTracking.owner)).order_by(ItemTracking.item_id)
+    )
+    comments = session.scalars(select(ItemComment).where(ItemComment.organisation_id == organisation.id).order_by(ItemComment.id))
+    snapshots = session.scalars(select(ProgressSnapshot).where(ProgressSnapshot.organisation_id == organisation.id).order_by(ProgressSnapshot.day))
+    evidence_ids = session.scalars(select(Evidence.id).where(Evidence.organisation_id == organisation.id).order_by(Evidence.id)).all()
+    evidence = []
+    for evidence_id in evidence_ids:  # one file in memory at a time (each up to the upload limit)
+        piece = session.scalars(select(Evidence).where(Evidence.id == evidence_id).options(undefer(Evidence.content), selectinload(Evidence.links))).one()
+        content = piece.content
+        evidence.append({**piece.as_dict(), "content_base64": base64.b64encode(content).decode("ascii") if content is not None else None})
+        session.expire(piece, ["content"])
+    return {
+        "tracking": [
+            {
+                "item": row.item_id,
+                "owner": row.owner.email if row.owner is not None else None,
+                "due": _iso(row.due),
+                "workflow": row.workflow,
+                "risk_acceptance": (
+                    {"reason": row.risk_reason, "by": row.risk_by, "until": _iso(row.risk_until), "accepted_at": _iso(row.risk_accepted_at)}
+                    if row.risk_reason is not None
+                    else None
+                ),
+                "version": row.version,
+                "updated_at": _iso(row.updated_at),
+            }
+            for row in tracking
+        ],
+        "comments": [comment.as_dict() for comment in comments],
+        "evidence": evidence,
+        "progress": [{"day": _iso(s.day), "counts": s.counts, "updated_at": _iso(s.updated_at)} for s in snapshots],
+    }
+
+
 @click.command("export-org")
 @click.argument("slug")
 @click.option("--output", "-o", type=click.File("w", encoding="utf-8"), default="-", show_default=True, help="File to write (- for stdout).")
 @with_appcontext
 def export_org(slug: str, output: IO[str]) -> None:
-    """Write all data of one organisation as JSON: its profile, assessments, answers, revisions and who may see it.
+    """Write all data of one organisation as JSON: its profile, assessments, answers, revisions, managers and living checklist.
 
+    The living checklist: tracking rows, comments, evidence (each file's bytes as base64
+    beside its SHA-256, so the export can be checked and restored) and progress snapshots.
     Public self-assessments belong to their respondents: only adopted ones are included.
     """
     organisation = organisation_or_exit(slug)
@@ -92,6 +152,7 @@ def export_org(slug: str, output: IO[str]) -> None:
         "assessments": [
             {**a.summary(), "answers": a.answers, "completed_answers": a.completed_answers, "revisions": by_assessment.get(a.id, [])} for a in assessments
         ],
+        **living_checklist(session, organisation),
     }
     output.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
 
@@ -101,7 +162,11 @@ def export_org(slug: str, output: IO[str]) -> None:
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @with_appcontext
 def delete_org(slug: str, yes: bool) -> None:
-    """Delete an organisation with its profile and all its assessments, answers and memberships (managers stay)."""
+    """Delete an organisation with its profile, assessments, answers, memberships and living checklist (managers stay).
+
+    The living checklist: tracking rows, comments, evidence with its files, progress
+    snapshots. The event log keeps that the organisation was deleted.
+    """
     organisation = organisation_or_exit(slug)
     if not yes:
         click.confirm(f"Delete {organisation.name!r} ({slug}) and all its assessments for good?", abort=True)
@@ -110,6 +175,9 @@ def delete_org(slug: str, yes: bool) -> None:
     session.execute(delete(AnswerRevision).where(AnswerRevision.assessment_id.in_(ids)))
     session.execute(delete(Assessment).where(Assessment.organisation_id == organisation.id))
     session.execute(delete(OrganisationProfile).where(OrganisationProfile.organisation_id == organisation.id))
+    # Explicitly, not by the foreign keys' ON DELETE CASCADE: SQLite enforces those only when asked to.
+    for table in (EvidenceItem, Evidence, ItemComment, ItemTracking, ProgressSnapshot):
+        session.execute(delete(table).where(table.organisation_id == organisation.id))
     events.record(session, events.CLI, "organisation.deleted", organisation, organisation.name)
     session.delete(organisation)
     session.commit()
