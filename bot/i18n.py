@@ -68,6 +68,15 @@ STATUS_LABELS = {
     "not_applicable": N_("Not applicable"),
 }
 
+# The workflow states of a tracked item, worded apart from the assessed statuses ("To do" is an open item):
+# the workflow says how far the work is, the status what the answers say.
+WORKFLOW_LABELS = {
+    "todo": N_("Not started"),
+    "in_progress": N_("In progress"),
+    "in_review": N_("In review"),
+    "closed": N_("Closed (work finished)"),
+}
+
 
 class CatalogMissingError(RuntimeError):
     """A compiled catalog (.mo) is missing: run `wa-onboarding i18n compile`."""

@@ -176,8 +176,8 @@ def test_csv_carries_the_tracking_columns_neutralised(app):
     by_id = {row[2]: row for row in rows}
     assert len(by_id) == 30 and all(len(row) == 17 for row in rows)
     assert by_id["WA-01"][9:] == ["'" + OWNER, "2026-12-31", "In progress", "2027-03-31", "'" + ACCEPTED_BY, "'" + REASON, "'" + EVIDENCE_TEXT, "Yes"]
-    assert by_id["WA-02"][9:] == ["", "", "Closed", "", "", "", "", "No"]
-    assert by_id["WA-03"][11] == "To do"
+    assert by_id["WA-02"][9:] == ["", "", "Closed (work finished)", "", "", "", "", "No"]
+    assert by_id["WA-03"][11] == "Not started"
     assert not any(cell.startswith(("=", "+", "-", "@")) for row in rows for cell in row)
 
 
@@ -230,7 +230,7 @@ def test_xlsx_has_a_worklist_to_track_in(app):
     assert [c.value for c in sheet[1]] == WORKLIST_HEADER
     assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == "A1:K31"
     (validation,) = sheet.data_validations.dataValidation
-    assert validation.type == "list" and validation.formula1 == '"To do,In progress,In review,Closed"'
+    assert validation.type == "list" and validation.formula1 == '"Not started,In progress,In review,Closed (work finished)"'
     assert str(validation.sqref) == "F2:F31"
     assert sheet.column_dimensions["J"].width >= 50 and sheet.column_dimensions["B"].width >= 40
     rows = {row[0].value: row for row in sheet.iter_rows(min_row=2)}
@@ -241,7 +241,7 @@ def test_xlsx_has_a_worklist_to_track_in(app):
     assert first[6].is_date and first[6].value.date().isoformat() == "2027-03-31"
     assert [c.value for c in first[7:9]] == [ACCEPTED_BY, REASON]
     assert first[9].value == EVIDENCE_TEXT.replace("; ", "\n") and first[10].value == "Yes"
-    assert rows["WA-02"][5].value == "Closed" and rows["WA-02"][4].value is None and rows["WA-02"][10].value == "No"
+    assert rows["WA-02"][5].value == "Closed (work finished)" and rows["WA-02"][4].value is None and rows["WA-02"][10].value == "No"
     for cell in (first[3], first[7], first[8], first[9]):  # people's text starting like a formula stays a string
         assert cell.data_type == TYPE_STRING
     assert all(cell.data_type != "f" for ws in workbook for row in ws.iter_rows() for cell in row)
@@ -276,7 +276,7 @@ def test_pdf_shows_the_follow_up_and_who_accepted_which_risk(app):
     text = flat(pdf_text(pdf.render(tracked_report(app, "en"))))
     assert f"Risk accepted by {ACCEPTED_BY} until 31 March 2027: {REASON}" in text
     assert "Next review: 24 November 2027" in text and "Risk accepted: 1" in text
-    assert "Follow-up" in text and "In progress" in text and "Closed" in text
+    assert "Follow-up" in text and "In progress" in text and "Closed (work finished)" in text
     assert f"Owner:{OWNER}" in text.replace(" ", "") and "Due: 31 December 2026" in text  # a narrow column may break the address
     assert f"{EVIDENCE_NAME} (from 15 January 2026 until 30 June 2026) – expired" in text
     assert "Needs review" in text and "Risk accepted until 31 March 2027" in text

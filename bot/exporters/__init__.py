@@ -22,7 +22,7 @@ from babel.support import Translations
 
 from ..engine import Checklist, Flow
 from ..engine.vocabulary import STATUS_ORDER, ExportFormat
-from ..i18n import N_, STATUS_LABELS, answer_rows, checklist_dict, recommendation_texts, text
+from ..i18n import N_, STATUS_LABELS, WORKFLOW_LABELS, answer_rows, checklist_dict, recommendation_texts, text
 from ..review import outdated
 
 # Column headings shared by the tabular formats (CSV, XLSX, PDF).
@@ -49,12 +49,6 @@ COLUMNS = {
     "needs_review": N_("Needs review"),
 }
 # The workflow states of a tracked item (the same words as the manager area's).
-WORKFLOW_LABELS = {
-    "todo": N_("To do"),
-    "in_progress": N_("In progress"),
-    "in_review": N_("In review"),
-    "closed": N_("Closed"),
-}
 RISK_ACCEPTED = N_("Risk accepted by %(by)s until %(until)s: %(reason)s")
 RISK_ACCEPTED_COUNT = N_("Risk accepted")
 NEXT_REVIEW = N_("Next review")

@@ -16,7 +16,7 @@ from .. import worklist
 from ..engine.amendment import derivation, fixes
 from ..engine.vocabulary import ItemStatus
 from ..exporters import Report
-from ..i18n import N_, answer_text, text
+from ..i18n import N_, WORKFLOW_LABELS, answer_text, text  # noqa: F401 (WORKFLOW_LABELS: the manager area imports it from here)
 from ..store import assessments as store
 from ..store import tracking
 from ..store.db import session
@@ -48,13 +48,6 @@ TRACKING_ERRORS = {
 NO_CHECKLIST = N_("No assessment of this organisation has been completed yet.")
 UNKNOWN_ITEM = N_("This checklist item does not exist.")
 STALE_ITEM = N_("Someone else changed this item in the meantime. Here is the current state; please apply your change again.")
-# Distinct from the assessed statuses' labels ("To do" is an open item): the workflow says how far the work is.
-WORKFLOW_LABELS = {
-    "todo": N_("Not started"),
-    "in_progress": N_("In progress"),
-    "in_review": N_("In review"),
-    "closed": N_("Closed (work finished)"),
-}
 
 
 def tracking_message(exc: tracking.TrackingError) -> str:
