@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import date, timedelta
 from typing import Any
 
 from flask import Response, abort, render_template, request, url_for
@@ -10,22 +12,22 @@ from flask_babel import get_translations, gettext
 from flask_login import login_required
 
 from ...documents import DOCUMENT_IDS, missing_details
-from ...engine.vocabulary import Surface
+from ...engine.vocabulary import Surface, TurnAction
 from ...exporters import FORMAT_NAMES, STATUS_ORDER
 from ...exporters import csv as csv_export
 from ...exporters.markdown import escape as markdown_escape
-from ...i18n import STATUS_LABELS, answer_rows, normalise_locale, text
+from ...i18n import STATUS_LABELS, answer_rows, answer_text, normalise_locale, text
 from ...review import AnsweredQuestion, Attention, answer_changes, by_attention, review_due, status_changes
 from ...store import assessments as store
 from ...store import links as link_store
-from ...store import managers
+from ...store import managers, tracking
 from ...store import submissions as submission_store
 from ...store.db import session
-from ...store.models import Assessment, Organisation, utcnow
+from ...store.models import AnswerRevision, Assessment, Organisation, utcnow
 from ...turns import FlowUnavailableError, NoMigrationError
 from .. import turn_service
-from ..items import review_interval
-from ..reports import assessment_documents, attachment, checklist_report, export_response
+from ..items import WORKFLOW_LABELS, manager_report, review_interval
+from ..reports import assessment_documents, attachment, export_response
 from ..versions import is_outdated, latest_version, version_changes
 from . import bp, me, page_locale, visible_organisation_or_404
 from .results import provenance, started_via
@@ -91,7 +93,7 @@ def all_checklists() -> Response:
         if completed is None:
             continue
         try:
-            reports.append(checklist_report(org, completed, locale))
+            reports.append(manager_report(org, completed, locale))
         except FlowUnavailableError:
             continue
     response = Response(csv_export.render_many(reports))
@@ -101,37 +103,109 @@ def all_checklists() -> Response:
     return response
 
 
+# The worklist's filters (GET parameters, so they work without JavaScript and can be bookmarked): name -> allowed values.
+DUE_FILTERS = ("overdue", "soon")
+SOON_DAYS = 30
+
+
+def worklist_filters(args: Mapping[str, str], member_emails: list[str]) -> dict[str, str]:
+    """The filters asked for, each one an allowed value or "" (any); an unknown value counts as "any"."""
+    allowed = {
+        "status": STATUS_ORDER,
+        "owner": ("me", "nobody", *member_emails),
+        "due": DUE_FILTERS,
+        "workflow": tracking.WORKFLOW_STATES,
+        "review": ("1",),
+    }
+    chosen = {name: args.get(name, "").strip() for name in allowed}
+    if chosen["owner"] not in ("me", "nobody"):
+        chosen["owner"] = chosen["owner"].lower()
+    return {name: value if value in allowed[name] else "" for name, value in chosen.items()}
+
+
+def worklist_matches(item: dict[str, Any], filters: Mapping[str, str], my_email: str, today: date) -> bool:
+    """Whether an item of the manager report passes the worklist's filters."""
+    t = item["tracking"]
+    owner, due = (t["owner"] or "").lower(), date.fromisoformat(t["due"]) if t["due"] else None
+    soon = today + timedelta(days=SOON_DAYS)
+    checks = {
+        "status": lambda v: item["status"] == v,
+        "owner": lambda v: owner == my_email.lower() if v == "me" else (not owner if v == "nobody" else owner == v),
+        # Overdue and "due soon" concern work still to do: a closed item is neither.
+        "due": lambda v: due is not None and t["workflow"] != "closed" and (due < today if v == "overdue" else today <= due <= soon),
+        "workflow": lambda v: t["workflow"] == v,
+        "review": lambda _v: bool(t["needs_review"]),
+    }
+    return all(checks[name](value) for name, value in filters.items() if value)
+
+
+def _amendments(record: Assessment, revisions: list[AnswerRevision]) -> list[dict[str, Any]]:
+    """The answers managers changed on the checklist of record: when, who, the question and the new answer."""
+    try:
+        flow = turn_service().engine_for(record).flow
+    except FlowUnavailableError:
+        return []
+    tr = get_translations()
+    out = []
+    for revision in revisions:
+        if revision.action != TurnAction.AMEND or revision.assessment_id != record.id:
+            continue
+        step = flow.step_by_id.get(revision.step)
+        out.append(
+            {
+                "at": revision.created_at,
+                "by": revision.actor,
+                "question": text(step.text, tr) if step is not None else revision.step,
+                "answer": answer_text(step, revision.value, tr) if step is not None else revision.value,
+            }
+        )
+    return out
+
+
 @bp.get("/orgs/<slug>")
 @login_required
 def organisation(slug: str) -> ResponseReturnValue:
-    """One organisation: its checklist by status and area, the links to hand out, exports and history."""
+    """One organisation: its worklist (every item with status, owner, due date, workflow, evidence, flags; filters), links, exports and history."""
     org = visible_organisation_or_404(slug)
     latest = store.record_of(session(), org)
     report = None
     if latest is not None:
         try:
-            report = checklist_report(org, latest, page_locale())
+            report = manager_report(org, latest, page_locale())
         except FlowUnavailableError:
             report = None
+    members = tracking.members(session(), org)
+    filters = worklist_filters(request.args, [m.email.lower() for m in members])
+    today = utcnow().date()
     groups = []
+    shown = 0
     if report is not None:
         for status in STATUS_ORDER:
             items = [i for i in report.data["items"] if i["status"] == status]
-            if items:
+            matching = [i for i in items if worklist_matches(i, filters, me().email, today)]
+            shown += len(matching)
+            if matching:
                 sections: dict[str, list[dict[str, Any]]] = {}
-                for item in items:
+                for item in matching:
                     sections.setdefault(report.item_sections.get(item["id"], ""), []).append(item)
-                groups.append((status, report.status_labels[status], len(items), sections))
-    assessments, _revisions = store.history(session(), org, 50)
+                groups.append((status, report.status_labels[status], len(matching), len(items), sections))
+    assessments, revisions = store.history(session(), org, 50)
     return render_template(
         "manage/organisation.html",
         org=org,
         report=report,
         result=report.data["result"] if report is not None else None,
         groups=groups,
+        filters=filters,
+        filtered=any(filters.values()),
+        shown=shown,
+        members=members,
+        today=today,
+        workflow_labels={state: gettext(label) for state, label in WORKFLOW_LABELS.items()},
         record=provenance(latest) if latest is not None else None,
         version_changes=version_changes(org, latest, get_translations()) if report is not None and latest is not None else None,
         history=[(a, started_via(a), a.respondent_link.label if a.respondent_link is not None else None) for a in assessments],
+        amendments=_amendments(latest, revisions) if latest is not None else [],
         active_links=sum(1 for link in link_store.links_of(session(), org) if link.usable()),
         waiting=len(submission_store.submissions(session(), org)),
         formats=FORMAT_NAMES,
@@ -170,8 +244,8 @@ def export(slug: str, fmt: str) -> Response:
     latest = store.record_of(session(), org)
     if latest is None:
         abort(404)
-    # A flow version that is no longer loaded raises FlowUnavailableError: the 409 page.
-    report = checklist_report(org, latest, normalise_locale(request.args.get("lang")) or page_locale())
+    # A flow version that is no longer loaded raises FlowUnavailableError: the 409 page. The manager's report: with tracking.
+    report = manager_report(org, latest, normalise_locale(request.args.get("lang")) or page_locale())
     return export_response(org, report, fmt)
 
 
