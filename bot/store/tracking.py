@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -45,6 +45,8 @@ class StaleTrackingError(Exception):
 
 def _clean_text(value: object, field: str, limit: int, *, multiline: bool) -> str:
     """A required text: a string, not blank, within `limit`, without control characters (line breaks where allowed)."""
+    if value is None:
+        raise TrackingError(field, "required")
     if not isinstance(value, str):
         raise TrackingError(field, "wrong_type")
     allowed = {"\n", "\r", "\t"} if multiline else set()
@@ -103,6 +105,8 @@ def members(session: Session, organisation: Organisation) -> list[Manager]:
 
 def _row_for_change(session: Session, organisation: Organisation, item_id: str, version: object) -> ItemTracking:
     """The item's row for a change at `version` (0: never tracked yet); StaleTrackingError when it moved on."""
+    if version is None:
+        raise TrackingError("version", "required")
     if not isinstance(version, int) or isinstance(version, bool) or version < 0:
         raise TrackingError("version", "wrong_type")
     row = tracking_for(session, organisation, item_id)
@@ -126,9 +130,7 @@ def _commit(session: Session) -> None:
         raise StaleTrackingError(str(exc)) from exc
 
 
-def update_item(
-    session: Session, organisation: Organisation, item_id: str, version: object, changes: Mapping[str, Any], actor: events.Actor
-) -> ItemTracking:
+def update_item(session: Session, organisation: Organisation, item_id: str, version: object, changes: Mapping[str, Any], actor: events.Actor) -> ItemTracking:
     """Change an item's owner (a member's e-mail), due date and workflow state; `None` clears owner and due.
 
     Raises TrackingError (nothing stored) or StaleTrackingError.
@@ -311,9 +313,7 @@ def _add(session: Session, organisation: Organisation, item_id: str, evidence: E
     session.add(evidence)
     session.flush()
     session.add(EvidenceItem(evidence_id=evidence.id, item_id=item_id, organisation_id=organisation.id))
-    events.record(
-        session, actor, "evidence.added", organisation, evidence.name, evidence=evidence.id, item=item_id, kind=evidence.kind, sha256=evidence.sha256
-    )
+    events.record(session, actor, "evidence.added", organisation, evidence.name, evidence=evidence.id, item=item_id, kind=evidence.kind, sha256=evidence.sha256)
     session.commit()
     session.refresh(evidence, ["links"])
     return evidence
@@ -355,8 +355,7 @@ def delete_evidence(session: Session, organisation: Organisation, evidence: Evid
     events.record(
         session, actor, "evidence.deleted", organisation, evidence.name, evidence=evidence.id, items=items, kind=evidence.kind, sha256=evidence.sha256
     )
-    session.execute(delete(EvidenceItem).where(EvidenceItem.evidence_id == evidence.id))
-    session.delete(evidence)
+    session.delete(evidence)  # its links go with it (the relationship's cascade; the foreign key's ON DELETE CASCADE for unloaded ones)
     session.commit()
 
 
@@ -382,11 +381,7 @@ def progress(session: Session, organisation: Organisation, days: int, today: dat
     """One entry per day of the last `days` days (oldest first), each day's counts carried forward from the last change."""
     end = today or utcnow().date()
     start = end - timedelta(days=days - 1)
-    query = (
-        select(ProgressSnapshot)
-        .where(ProgressSnapshot.organisation_id == organisation.id, ProgressSnapshot.day <= end)
-        .order_by(ProgressSnapshot.day)
-    )
+    query = select(ProgressSnapshot).where(ProgressSnapshot.organisation_id == organisation.id, ProgressSnapshot.day <= end).order_by(ProgressSnapshot.day)
     earlier = session.scalar(query.where(ProgressSnapshot.day < start).order_by(None).order_by(ProgressSnapshot.day.desc()).limit(1))
     by_day = {row.day: row.counts for row in session.scalars(query.where(ProgressSnapshot.day >= start))}
     current = earlier.counts if earlier is not None else None

@@ -6,6 +6,9 @@ Every refused change names its field in a localised 4xx and stores nothing.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from flask import Response, current_app, jsonify, request
 from flask_babel import gettext
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -16,7 +19,8 @@ from ..evidence_files import EXTENSIONS, media_type_of
 from ..i18n import N_, catalog, turn_error_message
 from ..store import tracking
 from ..store.db import session
-from ..store.models import Organisation
+from ..store.events import Actor
+from ..store.models import Evidence, Organisation
 from ..turns import Amended, Conflict
 from .api import MESSAGES, read_json
 from .errors import HTTP_MESSAGES, ApiError, query_locale
@@ -31,6 +35,13 @@ PROGRESS_DAYS, PROGRESS_MAX = 90, 730
 
 def _locale(organisation: Organisation) -> str:
     return query_locale() or organisation.locale
+
+
+def _only(data: Mapping[str, Any], allowed: tuple[str, ...]) -> None:
+    """Refuse a field the route does not take (a misspelt field must not be dropped silently): 422 `unknown_field`."""
+    unknown = sorted(set(data) - set(allowed))
+    if unknown:
+        raise tracking_error(tracking.TrackingError(unknown[0][:64], "unknown_field"))
 
 
 def _item(slug: str, item_id: str):
@@ -52,6 +63,7 @@ def patch_item(slug: str, item_id: str):
     """Change the owner, due date or workflow state (`{version, owner?, due?, workflow?}`; null clears); a stale version is 409 with the current item."""
     data = read_json()
     organisation, record = _item(slug, item_id)
+    locale = _locale(organisation)  # a wrong ?lang= is refused before anything is stored
     changes = {k: v for k, v in data.items() if k != "version"}
     try:
         tracking.update_item(session(), organisation, item_id, data.get("version"), changes, actor(current_manager(), API))
@@ -59,10 +71,10 @@ def patch_item(slug: str, item_id: str):
         raise tracking_error(exc) from exc
     except tracking.StaleTrackingError as exc:
         session().rollback()
-        current = item_body(organisation, record, item_id, _locale(organisation))
+        current = item_body(organisation, record, item_id, locale)
         raise ApiError(409, "stale_item", gettext(STALE_ITEM), item=current) from exc
     after_change(organisation)
-    return jsonify(item_body(organisation, record, item_id, _locale(organisation)))
+    return jsonify(item_body(organisation, record, item_id, locale))
 
 
 @bp.post("/<slug>/answers")
@@ -72,9 +84,12 @@ def amend_answer(slug: str):
 
     data = read_json()
     organisation = _organisation(slug)
+    _only(data, ("step", "value", "version"))
     step, value, version = data.get("step"), data.get("value"), data.get("version")
     if not isinstance(step, str) or not step or len(step) > 64:
         raise ApiError(400, "invalid_body", gettext(MESSAGES["invalid_body"]) % {"field": "step"}, {"field": "step"})
+    if "value" not in data:  # null clears an optional step; leaving it out is a mistake, as in a turn
+        raise ApiError(400, "invalid_body", gettext(MESSAGES["invalid_body"]) % {"field": "value"}, {"field": "value"})
     if version is not None and (not isinstance(version, int) or isinstance(version, bool)):
         raise ApiError(400, "invalid_body", gettext(MESSAGES["invalid_body"]) % {"field": "version"}, {"field": "version"})
     record = record_or_404(organisation)
@@ -104,6 +119,7 @@ def add_comment(slug: str, item_id: str):
     """Add a comment (`{text}`, up to 4,000 characters) to the item: 201 with the comment."""
     data = read_json()
     organisation, _record = _item(slug, item_id)
+    _only(data, ("text",))
     try:
         comment = tracking.add_comment(session(), organisation, item_id, data.get("text"), actor(current_manager(), API))
     except tracking.TrackingError as exc:
@@ -125,9 +141,14 @@ def add_evidence(slug: str, item_id: str):
             if (request.content_length or 0) > int(current_app.config["MAX_CONTENT_LENGTH"]):  # the upload limit is for files only
                 raise ApiError(413, "body_too_large", gettext(HTTP_MESSAGES[413]))
             data = read_json()
+            _only(data, ("evidence_id",) if "evidence_id" in data else ("url", "name", "effective", "expires"))
             if "evidence_id" in data:
                 evidence_id = data["evidence_id"]
-                existing = tracking.evidence_by_id(session(), organisation, evidence_id) if isinstance(evidence_id, int) and not isinstance(evidence_id, bool) else None
+                existing = (
+                    tracking.evidence_by_id(session(), organisation, evidence_id)
+                    if isinstance(evidence_id, int) and not isinstance(evidence_id, bool)
+                    else None
+                )
                 if existing is None:
                     raise tracking.TrackingError("evidence_id", "unknown_evidence")
                 evidence = tracking.link_evidence(session(), organisation, item_id, existing, who)
@@ -140,7 +161,7 @@ def add_evidence(slug: str, item_id: str):
     return jsonify(evidence.as_dict()), 201
 
 
-def _upload(organisation: Organisation, item_id: str, who) -> object:
+def _upload(organisation: Organisation, item_id: str, who: Actor) -> Evidence:
     """Read and check an uploaded file (type by content, size, name, dates), then store it."""
     limit = int(current_app.config.get("MAX_EVIDENCE_BYTES") or tracking.MAX_EVIDENCE_BYTES)
     try:  # the app raised the body limit for this route (bot/edges.py: large_body) before any hook read the form
@@ -148,6 +169,7 @@ def _upload(organisation: Organisation, item_id: str, who) -> object:
         form = request.form
     except RequestEntityTooLarge as exc:
         raise tracking.TrackingError("file", "file_too_large") from exc
+    _only({**form, **{key: "" for key in request.files if key != "file"}}, ("name", "effective", "expires"))
     if upload is None:
         raise tracking.TrackingError("file", "file_required")
     content = upload.stream.read(limit + 1)
@@ -176,7 +198,7 @@ def download_evidence(slug: str, evidence_id: int):
     return file_response(evidence)
 
 
-def file_response(evidence) -> Response:
+def file_response(evidence: Evidence) -> Response:
     """An evidence file as a download that no browser renders: attachment, its checked type, nosniff, a sandbox."""
     response = Response(evidence.content or b"", mimetype=None)
     response.headers["Content-Type"] = evidence.media_type or "application/octet-stream"
@@ -208,12 +230,14 @@ def accept_risk(slug: str, item_id: str):
     """Accept the item's risk (`{reason, until}`; until today or later): 200 with the item. It expires by itself."""
     data = read_json()
     organisation, record = _item(slug, item_id)
+    locale = _locale(organisation)  # a wrong ?lang= is refused before anything is stored
+    _only(data, ("reason", "until"))
     try:
         tracking.accept_risk(session(), organisation, item_id, data.get("reason"), data.get("until"), actor(current_manager(), API))
     except tracking.TrackingError as exc:
         raise tracking_error(exc) from exc
     after_change(organisation)
-    return jsonify(item_body(organisation, record, item_id, _locale(organisation)))
+    return jsonify(item_body(organisation, record, item_id, locale))
 
 
 @bp.delete("/<slug>/items/<item_id>/risk-acceptance")
