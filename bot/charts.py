@@ -125,6 +125,11 @@ def wrap(label: str, width: int = LABEL_WRAP) -> list[str]:
     return lines or [""]
 
 
+def _corners(run: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The points where a line bends: a stretch of equal values is straight, so only its ends are drawn (the same line, far less markup)."""
+    return [p for i, p in enumerate(run) if i in (0, len(run) - 1) or run[i - 1][1] != p[1] or run[i + 1][1] != p[1]]
+
+
 def _spread(wanted: Sequence[float], heights: Sequence[float], low: float, high: float) -> list[float]:
     """Label positions as close as possible to `wanted` (sorted ascending) without overlapping (each takes its height), within [low, high]."""
     placed: list[float] = []
@@ -194,7 +199,7 @@ def progress_chart(
                 index, value = run[0]
                 ET.SubElement(group, "circle", {"cx": _fmt(x(index)), "cy": _fmt(y(value)), "r": "3.5", "fill": style.colour})
                 continue
-            points = " ".join(f"{_fmt(x(i))},{_fmt(y(v))}" for i, v in run)
+            points = " ".join(f"{_fmt(x(i))},{_fmt(y(v))}" for i, v in _corners(run))
             attributes = {"points": points, "fill": "none", "stroke": style.colour, "stroke-width": _fmt(style.width), "stroke-linejoin": "round"}
             if style.dash:
                 attributes["stroke-dasharray"] = style.dash
@@ -235,7 +240,7 @@ def sparkline(values: Mapping[str, Sequence[int | None]], title: str, chart_id: 
         style = SERIES[key]
         group = ET.SubElement(root, "g", {"data-series": key})
         for run in _runs(series):
-            coords = [point(i, len(series), v) for i, v in run]
+            coords = [point(i, len(series), v) for i, v in _corners(run)]
             if len(coords) == 1:
                 ET.SubElement(group, "circle", {"cx": _fmt(coords[0][0]), "cy": _fmt(coords[0][1]), "r": "2", "fill": style.colour})
                 continue

@@ -84,6 +84,13 @@ def test_the_chart_changes_with_the_data():
     assert falling[1][0] > falling[0][0]  # later days to the right
 
 
+def test_a_stretch_without_change_is_drawn_by_its_ends():
+    svg = draw([counts(5, 3, 1)] * 30 + [counts(4, 3, 1)] * 30)
+    critical = [tuple(map(float, p.split(","))) for p in series(svg, "critical").find(f"{NS}polyline").get("points").split()]
+    assert len(critical) == 4 and critical[0][1] == critical[1][1] and critical[2][1] == critical[3][1] > critical[1][1]
+    assert len(series(svg, "open").find(f"{NS}polyline").get("points").split()) == 2  # a flat line: its two ends
+
+
 def test_days_before_the_first_snapshot_are_left_out_and_a_single_day_is_a_dot():
     svg = draw([None, None, counts(3, 2, 1), counts(2, 2, 2)])
     points = series(svg, "critical").find(f"{NS}polyline").get("points").split()
