@@ -66,6 +66,20 @@ def visible_organisation_or_404(slug: str) -> Organisation:
 
 
 # The views register themselves on `bp` when imported (the microblog layout); they need `bp` first.
-from . import admin, auth, event_log, items, organisations, profile, respondent_links, self_check  # noqa: E402
+from . import admin, auth, event_log, items, my_items, organisations, profile, progress, respondent_links, self_check  # noqa: E402
 
-__all__ = ["admin", "auth", "bp", "event_log", "init_app", "items", "login_manager", "organisations", "profile", "respondent_links", "self_check"]
+__all__ = [
+    "admin",
+    "auth",
+    "bp",
+    "event_log",
+    "init_app",
+    "items",
+    "login_manager",
+    "my_items",
+    "organisations",
+    "profile",
+    "progress",
+    "respondent_links",
+    "self_check",
+]

@@ -47,12 +47,6 @@ TREND_LINES = ("critical", "open")
 TREND_CHANGES = ("critical", "open", "done")
 
 
-def progress_pages() -> bool:
-    """Whether the progress pages are there (the navigation links to them only then)."""
-    return True
-
-
-bp.add_app_template_global(progress_pages)
 
 
 def chosen_days(allowed: tuple[int, ...]) -> int:
