@@ -220,6 +220,8 @@ def test_the_change_form_offers_the_questions_on_the_path(site):
     assert form is not None and {i["value"] for i in form.select("input[type=radio]")} >= {"no_access", "full_access"}
     assert form.select_one("input[type=radio][checked]")["value"] == "full_access"
     steps = [o["value"] for o in soup.find(id="change-step").find_all("option")]
+    suggested = page(site.client.get(ITEM)).find(id="change-step").find("option", selected=True)["value"]
+    assert suggested == "device"  # the question the status rests on comes preselected
     assert "device" in steps and "provider" not in steps  # only questions asked on this path
     fields = {"step": "address_book", "value": "no_access", "version": form.find("input", attrs={"name": "version"})["value"]}
     assert post(site, "/manage/orgs/acme/items/WA-02/answers", fields).status_code == 303

@@ -122,6 +122,7 @@ def _page(
     evidence = [{**e, "expired": expired.get(e["id"], False)} for e in body["evidence"]]
     linked = {e["id"] for e in evidence}
     others = [e for e in tracking.evidence_of(session(), organisation) if e.id not in linked]
+    because = _derivation(body, record)
     delete_id = request.args.get("delete", "")
     confirm_delete = next((e for e in evidence if delete_id.isdigit() and e["id"] == int(delete_id)), None)
     page = render_template(
@@ -130,9 +131,10 @@ def _page(
         item=item,
         status_label=gettext(STATUS_LABELS[item["status"]]),
         derivation=body["derivation"],
-        because=_derivation(body, record),
+        because=because,
         fixes=body["fixes"],
         change=_change_form(record, request.args.get("change") or (form or {}).get("step")),
+        suggested=next((line["step"] for line in because if line["step"]), ""),
         record_version=body["record"]["version"],
         members=tracking.members(session(), organisation),
         workflow_labels={state: gettext(label) for state, label in WORKFLOW_LABELS.items()},
