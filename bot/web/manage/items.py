@@ -21,7 +21,7 @@ from ...edges import large_body
 from ...engine.amendment import asked_steps
 from ...engine.vocabulary import StepKind, Surface
 from ...evidence_files import EXTENSIONS, media_type_of
-from ...i18n import N_, STATUS_LABELS, answer_text, text, turn_error_message
+from ...i18n import N_, STATUS_LABELS, WORKFLOW_LABELS, answer_text, text, turn_error_message
 from ...store import assessments as store
 from ...store import tracking
 from ...store.db import session
@@ -29,7 +29,7 @@ from ...store.models import Assessment, Organisation, utcnow
 from ...turns import Amended, Conflict
 from .. import turn_service
 from ..errors import handle_http_error
-from ..items import ITEM_ID, STALE_ITEM, TRACKING_ERRORS, WORKFLOW_LABELS, after_change, item_body, tracking_message
+from ..items import ITEM_ID, STALE_ITEM, TRACKING_ERRORS, after_change, item_body, tracking_message
 from ..items_api import file_response
 from ..records import actor
 from . import bp, kept_language, me, page_locale, visible_organisation_or_404

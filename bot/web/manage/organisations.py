@@ -16,7 +16,7 @@ from ...engine.vocabulary import Surface, TurnAction
 from ...exporters import FORMAT_NAMES, STATUS_ORDER
 from ...exporters import csv as csv_export
 from ...exporters.markdown import escape as markdown_escape
-from ...i18n import STATUS_LABELS, answer_rows, answer_text, normalise_locale, text
+from ...i18n import STATUS_LABELS, WORKFLOW_LABELS, answer_rows, answer_text, normalise_locale, text
 from ...review import AnsweredQuestion, Attention, answer_changes, by_attention, review_due, status_changes
 from ...store import assessments as store
 from ...store import links as link_store
@@ -26,7 +26,7 @@ from ...store.db import session
 from ...store.models import AnswerRevision, Assessment, Organisation, utcnow
 from ...turns import FlowUnavailableError, NoMigrationError
 from .. import turn_service
-from ..items import WORKFLOW_LABELS, manager_report, review_interval
+from ..items import manager_report, review_interval
 from ..reports import assessment_documents, attachment, export_response
 from ..versions import is_outdated, latest_version, version_changes
 from . import bp, me, page_locale, visible_organisation_or_404
