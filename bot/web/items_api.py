@@ -51,6 +51,12 @@ def _item(slug: str, item_id: str):
     return organisation, record
 
 
+def _bad_body(field: str) -> ApiError:
+    """400 `invalid_body` naming the field."""
+    template = MESSAGES["invalid_body"]  # translated where it is defined (bot/web/api.py)
+    return ApiError(400, "invalid_body", gettext(template) % {"field": field}, {"field": field})
+
+
 @bp.get("/<slug>/items/<item_id>")
 def get_item(slug: str, item_id: str):
     """One item with its tracking, comments, evidence, why it has its status and the answers that would make it done."""
@@ -87,11 +93,11 @@ def amend_answer(slug: str):
     _only(data, ("step", "value", "version"))
     step, value, version = data.get("step"), data.get("value"), data.get("version")
     if not isinstance(step, str) or not step or len(step) > 64:
-        raise ApiError(400, "invalid_body", gettext(MESSAGES["invalid_body"]) % {"field": "step"}, {"field": "step"})
+        raise _bad_body("step")
     if "value" not in data:  # null clears an optional step; leaving it out is a mistake, as in a turn
-        raise ApiError(400, "invalid_body", gettext(MESSAGES["invalid_body"]) % {"field": "value"}, {"field": "value"})
+        raise _bad_body("value")
     if version is not None and (not isinstance(version, int) or isinstance(version, bool)):
-        raise ApiError(400, "invalid_body", gettext(MESSAGES["invalid_body"]) % {"field": "version"}, {"field": "version"})
+        raise _bad_body("version")
     record = record_or_404(organisation)
     locale = _locale(organisation)
     outcome = turn_service().amend(record, step, value, Surface.API, actor(current_manager(), API), expected_version=version)

@@ -125,11 +125,12 @@ def _page(
     because = _derivation(body, record)
     delete_id = request.args.get("delete", "")
     confirm_delete = next((e for e in evidence if delete_id.isdigit() and e["id"] == int(delete_id)), None)
+    status_label = STATUS_LABELS[item["status"]]  # translated where it is defined (bot/i18n.py)
     page = render_template(
         "manage/item.html",
         org=organisation,
         item=item,
-        status_label=gettext(STATUS_LABELS[item["status"]]),
+        status_label=gettext(status_label),
         derivation=body["derivation"],
         because=because,
         fixes=body["fixes"],
@@ -294,7 +295,8 @@ def too_large(exc: RequestEntityTooLarge) -> Any:
         return handle_http_error(exc)
     try:
         organisation, record = _item_or_404(**(request.view_args or {}))
-        message = gettext(TRACKING_ERRORS["file_too_large"])
+        template = TRACKING_ERRORS["file_too_large"]  # translated where it is defined (bot/web/items.py)
+        message = gettext(template)
         return _page(organisation, record, str((request.view_args or {}).get("item_id")), errors={"upload": ("upload-file", message)}, status=413)
     except HTTPException as other:
         return handle_http_error(other)
