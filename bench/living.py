@@ -14,7 +14,6 @@ from __future__ import annotations
 import io
 import statistics
 import sys
-import tempfile
 import time
 from datetime import date, timedelta
 from pathlib import Path
@@ -39,7 +38,10 @@ def _median_ms(action, rounds: int) -> float:
 
 
 def _seed(app: Any, organisations: int) -> tuple[str, str]:
-    """The tracked organisation `heavy` and `organisations` client organisations of one consultant; return the consultant's API token and the heavy org's first item."""
+    """The tracked organisation `heavy` and `organisations` client organisations of one consultant.
+
+    Returns the consultant's API token and the heavy organisation's first item.
+    """
     from bot.store import db
     from bot.store.managers import create_manager
     from bot.store.models import Assessment, Evidence, EvidenceItem, ItemComment, ItemTracking, Organisation, utcnow
@@ -68,11 +70,15 @@ def _seed(app: Any, organisations: int) -> tuple[str, str]:
                 session.add(evidence)
                 session.flush()
                 session.add(EvidenceItem(evidence_id=evidence.id, item_id=item, organisation_id=heavy.id))
-            session.add_all(ItemComment(organisation_id=heavy.id, item_id=item, author="berater@example.de", text=f"Kommentar {c} zu {item}") for c in range(ITEMS_COMMENTS))
+            session.add_all(
+                ItemComment(organisation_id=heavy.id, item_id=item, author="berater@example.de", text=f"Kommentar {c} zu {item}") for c in range(ITEMS_COMMENTS)
+            )
         for i, client in enumerate(clients):
             for k in range(OWNED_PER_ORG):
                 due = today + timedelta(days=(i * OWNED_PER_ORG + k) % 60 - 10)
-                session.add(ItemTracking(organisation_id=client.id, item_id=item_ids[(i + k * 7) % len(item_ids)], owner_id=consultant.id, due=due, workflow="todo"))
+                session.add(
+                    ItemTracking(organisation_id=client.id, item_id=item_ids[(i + k * 7) % len(item_ids)], owner_id=consultant.id, due=due, workflow="todo")
+                )
         session.commit()
     return token, item_ids[0]
 
@@ -136,7 +142,8 @@ def describe(results: list[dict[str, Any]]) -> str:
             if key in result:
                 verdict = "meets" if result[key] <= TARGETS_MS[key] else "MISSES"
                 parts.append(f"{label} {result[key]:.0f} ms ({verdict} <= {TARGETS_MS[key]:.0f})")
-        head = f"living checklist on {result['database']} (30 items x {result['evidence_per_item']} evidence x {result['comments_per_item']} comments; {result['organisations']} organisations):"
+        sizes = f"30 items x {result['evidence_per_item']} evidence x {result['comments_per_item']} comments; {result['organisations']} organisations"
+        head = f"living checklist on {result['database']} ({sizes}):"
         lines.append(head + "\n  " + "; ".join(parts))
     return "\n".join(lines)
 

@@ -21,16 +21,16 @@ It knows neither Flask nor HTTP: it takes a database session and the flow engine
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from .engine import DONE, EngineRegistry, FlowEngine, Prompt, TurnError
-from .engine import amendment
+from . import worklist
+from .engine import DONE, EngineRegistry, FlowEngine, Prompt, TurnError, amendment
 from .engine.migration import migrate_answers
 from .engine.vocabulary import CONFLICT_CODES, StartedVia, Surface, TurnAction, TurnErrorCode
-from . import worklist
 from .store import assessments as store
 from .store.models import Assessment, Organisation, RespondentLink
 
@@ -299,10 +299,8 @@ class TurnService:
 
     def snapshot(self, organisation: Organisation) -> None:
         """Write today's progress snapshot of the organisation (its checklist of record changed, or its tracking)."""
-        try:
+        with suppress(FlowUnavailableError):  # a removed flow version: the progress keeps its last day
             worklist.snapshot(self.session, self.engine_for, organisation, self.review_interval_days)
-        except FlowUnavailableError:
-            pass  # a removed flow version: the progress keeps its last day
 
     # -- the one way a turn is taken ---------------------------------------------------
 

@@ -25,6 +25,7 @@ from .review import DEFAULT_REVIEW_INTERVAL_DAYS, review_due
 from .store import tracking as store
 from .store.models import Assessment, Evidence, ItemTracking, Organisation, utcnow
 
+
 def review_date(confirmed_at: datetime | None, interval_days: int = DEFAULT_REVIEW_INTERVAL_DAYS) -> date | None:
     """The day the checklist of record falls due for review."""
     return (confirmed_at + timedelta(days=interval_days)).date() if confirmed_at is not None else None

@@ -22,7 +22,16 @@ def test_make_bench_short_mode_produces_its_report(tmp_path):
         ["make", "-s", "bench", f"BENCH_ARGS=--short --databases sqlite --report {report_file}"], cwd=ROOT, capture_output=True, text=True, timeout=600
     )
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
-    for line in ("engine turn:", "HTTP turns on sqlite", "throughput", "exports: PDF", "CSV of 100 organisations", "living checklist on sqlite", "10 MB upload", "memory: worker RSS"):
+    for line in (
+        "engine turn:",
+        "HTTP turns on sqlite",
+        "throughput",
+        "exports: PDF",
+        "CSV of 100 organisations",
+        "living checklist on sqlite",
+        "10 MB upload",
+        "memory: worker RSS",
+    ):
         assert line in result.stdout
     report = json.loads(report_file.read_text())
     http = report["http"][0]
