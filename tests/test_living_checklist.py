@@ -154,7 +154,10 @@ def test_owner_due_and_workflow_are_set_and_cleared_with_the_version(acme):
     # null clears owner and due; the workflow stays as it was
     cleared = patch(acme, {"version": 1, "owner": None, "due": None}).get_json()["item"]["tracking"]
     assert (cleared["owner"], cleared["due"], cleared["workflow"], cleared["version"]) == (None, None, "in_progress", 2)
-    assert patch(acme, {"version": 2, "due": ""}).get_json()["item"]["tracking"]["due"] is None  # "" clears too
+    before = stored(acme)
+    unchanged = patch(acme, {"version": 2, "due": "", "workflow": "in_progress"})  # the same values again: no new version, no event
+    assert unchanged.status_code == 200 and unchanged.get_json()["item"]["tracking"] == cleared
+    assert patch(acme, {"version": 2}).status_code == 200 and stored(acme) == before
     entries = [e for e in events(acme) if e["action"] == "item.updated"]
     assert entries[-1]["details"]["changes"] == {"owner": [None, "anna@acme.example"], "due": [None, "2026-12-31"], "workflow": ["todo", "in_progress"]}
     assert entries[-2]["details"]["changes"] == {"owner": ["anna@acme.example", None], "due": ["2026-12-31", None]}
@@ -193,7 +196,8 @@ def test_two_managers_racing_on_one_item_one_wins_the_other_gets_409(acme):
         ) -> None:
             client = acme.app.test_client()
             barrier.wait()
-            response = client.patch(f"{ACME}/items/{item_id}", json={"version": version, "owner": owner}, headers=bearer(token))
+            due = f"2027-0{version + 1}-{10 + len(owner)}"  # a change whoever owned it before: each writer its own date
+            response = client.patch(f"{ACME}/items/{item_id}", json={"version": version, "owner": owner, "due": due}, headers=bearer(token))
             results.append((response.status_code, owner))
 
         threads = [threading.Thread(target=change, args=args) for args in ((acme.anna, "anna@acme.example"), (bea, "bea@acme.example"))]
@@ -633,6 +637,12 @@ BAD_INPUT = [
     ("POST", "items/WA-05/evidence", {"evidence_id": "1"}, 422, "unknown_evidence", "evidence_id"),
     ("POST", "items/WA-05/evidence", {"evidence_id": True}, 422, "unknown_evidence", "evidence_id"),
     ("POST", "items/WA-05/evidence", {"evidence_id": 999999}, 422, "unknown_evidence", "evidence_id"),
+    ("POST", "items/WA-05/evidence", {"evidence_id": 2**31}, 422, "unknown_evidence", "evidence_id"),  # beyond an INTEGER column (PostgreSQL)
+    ("POST", "items/WA-05/evidence", {"evidence_id": -1}, 422, "unknown_evidence", "evidence_id"),
+    ("POST", "items/WA-05/evidence", {"evidence_id": 10**30}, 422, "unknown_evidence", "evidence_id"),
+    ("GET", "evidence/2147483648", None, 404, "not_found", None),
+    ("DELETE", "evidence/2147483648", None, 404, "not_found", None),
+    ("GET", "evidence/99999999999999999999999", None, 404, "not_found", None),
     ("POST", "answers", {"step": "bsp_dpa"}, 400, "invalid_body", "value"),
     ("POST", "answers", {"step": "bsp_dpa", "value": "none", "version": "3"}, 400, "invalid_body", "version"),
     # extra fields

@@ -26,6 +26,7 @@ REASON_MAX_LENGTH = 2000
 NAME_MAX_LENGTH = 200
 URL_MAX_LENGTH = 2000
 MAX_EVIDENCE_BYTES = 10 * 1024 * 1024
+ID_MAX = 2**31 - 1  # the largest id an INTEGER primary key holds
 
 
 class TrackingError(ValueError):
@@ -160,6 +161,9 @@ def update_item(session: Session, organisation: Organisation, item_id: str, vers
     row.updated_at = utcnow()
     after = {"owner": row.owner.email if row.owner is not None else None, "due": _iso(row.due), "workflow": row.workflow}
     changed = {k: [before[k], after[k]] for k in after if before[k] != after[k]}
+    if not changed:  # the same values again (a form sent unchanged): no new version, no event
+        session.rollback()
+        return row
     events.record(session, actor, "item.updated", organisation, item_id, item=item_id, changes=changed)
     _commit(session)
     return row
@@ -330,7 +334,9 @@ def link_evidence(session: Session, organisation: Organisation, item_id: str, ev
 
 
 def evidence_by_id(session: Session, organisation: Organisation, evidence_id: int) -> Evidence | None:
-    """One piece of the organisation's evidence (another organisation's is None)."""
+    """One piece of the organisation's evidence (another organisation's, or an id no row can have, is None)."""
+    if not 0 < evidence_id <= ID_MAX:  # PostgreSQL refuses to compare an INTEGER column with a larger number
+        return None
     return session.scalar(select(Evidence).where(Evidence.id == evidence_id, Evidence.organisation_id == organisation.id).options(selectinload(Evidence.links)))
 
 
