@@ -525,7 +525,7 @@ def test_a_wrong_risk_acceptance_is_refused_naming_the_field(acme, body, code, f
     dates = {"PAST": (utcnow().date() - timedelta(days=1)).isoformat(), "FUTURE": (utcnow().date() + timedelta(days=1)).isoformat()}
     body = {k: dates.get(v, v) if isinstance(v, str) else v for k, v in body.items()}
     before = stored(acme)
-    error(manager_call(acme, "PUT", f"{ACME}/items/WA-05/risk-acceptance", body), 422, code, field)
+    error(manager_call(acme, "PUT", f"{ACME}/items/WA-10/risk-acceptance", body), 422, code, field)
     assert stored(acme) == before
 
 
@@ -616,8 +616,8 @@ BAD_INPUT = [
     ("PATCH", "items/WA-05", {"version": 0, "workflow": "closed" + NUL}, 422, "invalid_workflow", "workflow"),
     ("PATCH", "items/WA-05", {"version": 0, "own" + NUL + "er": "anna@acme.example"}, 422, "unknown_field", "own\x00er"),
     ("POST", "items/WA-05/comments", {"text": "a" + NUL + "b"}, 422, "control_characters", "text"),
-    ("PUT", "items/WA-05/risk-acceptance", {"reason": "a" + NUL, "until": "2030-01-01"}, 422, "control_characters", "reason"),
-    ("PUT", "items/WA-05/risk-acceptance", {"reason": "ok", "until": "2030-01-0" + NUL}, 422, "invalid_date", "until"),
+    ("PUT", "items/WA-10/risk-acceptance", {"reason": "a" + NUL, "until": "2030-01-01"}, 422, "control_characters", "reason"),
+    ("PUT", "items/WA-10/risk-acceptance", {"reason": "ok", "until": "2030-01-0" + NUL}, 422, "invalid_date", "until"),
     ("POST", "items/WA-05/evidence", {"url": "https://dms.example/" + NUL}, 422, "invalid_url", "url"),
     ("POST", "items/WA-05/evidence", {"url": "https://dms.example/a", "name": "AVV" + NUL}, 422, "control_characters", "name"),
     ("POST", "items/WA-05/evidence", {"url": "https://dms.example/a", "effective": NUL}, 422, "invalid_date", "effective"),
@@ -660,7 +660,7 @@ BAD_INPUT = [
     ("PUT", "items/'%20OR%201=1/risk-acceptance", {"reason": "ok", "until": "2030-01-01"}, 404, "unknown_item", None),
     # a wrong language is refused before anything is stored
     ("PATCH", "items/WA-05?lang=fr", {"version": 0, "workflow": "closed"}, 422, "invalid_locale", None),
-    ("PUT", "items/WA-05/risk-acceptance?lang=fr", {"reason": "ok", "until": "2030-01-01"}, 422, "invalid_locale", None),
+    ("PUT", "items/WA-10/risk-acceptance?lang=fr", {"reason": "ok", "until": "2030-01-01"}, 422, "invalid_locale", None),
     ("POST", "answers?lang=fr", {"step": "bsp_dpa", "value": "none"}, 422, "invalid_locale", None),
 ]
 
@@ -706,7 +706,7 @@ def test_without_a_checklist_of_record_the_item_routes_are_404_and_progress_is_e
         ("GET", "items/WA-05/comments", None),
         ("POST", "items/WA-05/comments", {"text": "ok"}),
         ("POST", "items/WA-05/evidence", {"url": "https://dms.example/a"}),
-        ("PUT", "items/WA-05/risk-acceptance", {"reason": "ok", "until": "2030-01-01"}),
+        ("PUT", "items/WA-10/risk-acceptance", {"reason": "ok", "until": "2030-01-01"}),
         ("POST", "answers", {"step": "bsp_dpa", "value": "none"}),
     ]:
         error(manager_call(world, method, f"{ACME}/{where}", body), 404, "no_completed_assessment")
@@ -719,7 +719,7 @@ def test_without_a_checklist_of_record_the_item_routes_are_404_and_progress_is_e
 def test_another_organisations_manager_gets_404_on_every_new_route_and_changes_nothing(acme):
     evidence = upload(acme, PDF, "AVV.pdf").get_json()
     assert manager_call(acme, "POST", f"{ACME}/items/WA-05/comments", {"text": "intern"}).status_code == 201
-    assert manager_call(acme, "PUT", f"{ACME}/items/WA-05/risk-acceptance", {"reason": "ok", "until": "2030-01-01"}).status_code == 200
+    assert manager_call(acme, "PUT", f"{ACME}/items/WA-10/risk-acceptance", {"reason": "ok", "until": "2030-01-01"}).status_code == 200
     complete(acme, acme.other_link, PLATFORM)  # other has a checklist of record too: only the organisation decides
     before = stored(acme)
     routes = [
@@ -732,8 +732,8 @@ def test_another_organisations_manager_gets_404_on_every_new_route_and_changes_n
         ("POST", f"{ACME}/items/WA-05/evidence", {"evidence_id": evidence["id"]}),
         ("GET", f"{ACME}/evidence/{evidence['id']}", None),
         ("DELETE", f"{ACME}/evidence/{evidence['id']}", None),
-        ("PUT", f"{ACME}/items/WA-05/risk-acceptance", {"reason": "mine now", "until": "2030-01-01"}),
-        ("DELETE", f"{ACME}/items/WA-05/risk-acceptance", None),
+        ("PUT", f"{ACME}/items/WA-10/risk-acceptance", {"reason": "mine now", "until": "2030-01-01"}),
+        ("DELETE", f"{ACME}/items/WA-10/risk-acceptance", None),
         ("GET", f"{ACME}/progress", None),
         # acme's evidence under other's slug, where otto is a member
         ("GET", f"/api/v1/orgs/other/evidence/{evidence['id']}", None),
