@@ -97,17 +97,23 @@ class Overlay:
         return flags
 
 
-def risk_accepted_count(overlay: Overlay, item_ids: Iterable[str]) -> int:
-    """How many of the items carry a risk acceptance that still lasts."""
-    return sum(1 for i in item_ids if store.active_risk(overlay.rows.get(i), overlay.today) is not None)
+# A risk can be accepted, and an acceptance counts and shows, only while the answers leave its item open or critical.
+RISK_STATUSES = frozenset({ItemStatus.OPEN, ItemStatus.CRITICAL})
+
+
+def risk_accepted_count(overlay: Overlay, items: Iterable[tuple[str, str]]) -> int:
+    """How many of the (item id, status) pairs are open or critical with a risk acceptance that still lasts."""
+    return sum(1 for item_id, status in items if status in RISK_STATUSES and store.active_risk(overlay.rows.get(item_id), overlay.today) is not None)
 
 
 def annotate(data: dict[str, Any], overlay: Overlay) -> dict[str, Any]:
     """Add each item's `tracking` and `quality`, and the summary's `risk_accepted`, to a checklist body (in place; returned)."""
     for item in data["items"]:
         item["tracking"] = overlay.tracking(item["id"])
+        if item["status"] not in RISK_STATUSES:  # the answers settled it since: nothing left to accept
+            item["tracking"]["risk_acceptance"] = None
         item["quality"] = overlay.quality(item["id"])
-    data["summary"] = {**data["summary"], "risk_accepted": risk_accepted_count(overlay, (i["id"] for i in data["items"]))}
+    data["summary"] = {**data["summary"], "risk_accepted": risk_accepted_count(overlay, ((i["id"], i["status"]) for i in data["items"]))}
     return data
 
 
@@ -124,7 +130,7 @@ def counts(checklist: Checklist, overlay: Overlay) -> dict[str, Any]:
     return {
         "status": dict(status),
         "workflow": dict(workflow),
-        "risk_accepted": risk_accepted_count(overlay, (i.id for i in checklist.items)),
+        "risk_accepted": risk_accepted_count(overlay, ((i.id, i.status) for i in checklist.items)),
     }
 
 

@@ -359,13 +359,13 @@ EVIDENCE_FILE = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Roo
 
 
 def track(world, slug: str, link: str, token: str, owner: str, note: str) -> None:
-    """Complete the organisation's checklist of record and track WA-01: owner, due, workflow, a risk accepted, a file, a link, a comment."""
+    """Complete the organisation's checklist of record and track WA-10: owner, due, workflow, a risk accepted, a file, a link, a comment."""
     import io
 
     from tests.test_trusted_results import PLATFORM, bearer, complete, manager_call
 
     complete(world, link, PLATFORM)
-    item = f"/api/v1/orgs/{slug}/items/WA-01"
+    item = f"/api/v1/orgs/{slug}/items/WA-10"
     assert manager_call(world, "PATCH", item, {"version": 0, "owner": owner, "due": "2030-06-30", "workflow": "in_review"}, token).status_code == 200
     assert manager_call(world, "PUT", f"{item}/risk-acceptance", {"reason": f"{note}: contract follows", "until": "2030-03-31"}, token).status_code == 200
     form = {"file": (io.BytesIO(EVIDENCE_FILE + note.encode()), "avv.pdf"), "name": f"={note} AVV", "effective": "2025-01-15", "expires": "2026-01-15"}
@@ -394,7 +394,7 @@ def test_export_org_writes_the_living_checklist_restorably(two_tracked, tmp_path
     exported = json.loads(target.read_text("utf-8"))
     (row,) = exported["tracking"]
     assert {k: row[k] for k in ("item", "owner", "due", "workflow")} == {
-        "item": "WA-01",
+        "item": "WA-10",
         "owner": "anna@acme.example",
         "due": "2030-06-30",
         "workflow": "in_review",
@@ -402,11 +402,11 @@ def test_export_org_writes_the_living_checklist_restorably(two_tracked, tmp_path
     risk = row["risk_acceptance"]
     assert (risk["reason"], risk["by"], risk["until"]) == ("acme-note: contract follows", "anna@acme.example", "2030-03-31") and risk["accepted_at"]
     assert row["version"] >= 1 and row["updated_at"]
-    assert [(c["item"], c["author"], c["text"]) for c in exported["comments"]] == [("WA-01", "anna@acme.example", "+acme-note signed copy in the safe")]
+    assert [(c["item"], c["author"], c["text"]) for c in exported["comments"]] == [("WA-10", "anna@acme.example", "+acme-note signed copy in the safe")]
     file, link = exported["evidence"]
     content = base64.b64decode(file["content_base64"])
     assert content == EVIDENCE_FILE + b"acme-note" and hashlib.sha256(content).hexdigest() == file["sha256"] and file["size"] == len(content)
-    assert (file["name"], file["kind"], file["media_type"], file["items"]) == ("=acme-note AVV", "file", "application/pdf", ["WA-01"])
+    assert (file["name"], file["kind"], file["media_type"], file["items"]) == ("=acme-note AVV", "file", "application/pdf", ["WA-10"])
     assert (file["effective"], file["expires"]) == ("2025-01-15", "2026-01-15")
     assert (link["kind"], link["url"], link["content_base64"], link["sha256"]) == ("link", "https://dms.example/acme", None, None)
     assert [p["day"] for p in exported["progress"]] == [date.today().isoformat()]
@@ -439,4 +439,4 @@ def test_delete_org_leaves_nothing_of_its_living_checklist(two_tracked):
         assert session.scalar(select(func.count()).select_from(Evidence)) == before["evidence"]
         assert session.scalar(select(Event.action).where(Event.organisation_slug == "acme").order_by(Event.id.desc()).limit(1)) == "organisation.deleted"
     response = world.app.test_client().get("/api/v1/orgs/other/checklist.json?lang=en", headers={"Authorization": f"Bearer {world.otto}"})
-    assert next(i for i in response.get_json()["items"] if i["id"] == "WA-01")["tracking"]["owner"] == "otto@other.example"
+    assert next(i for i in response.get_json()["items"] if i["id"] == "WA-10")["tracking"]["owner"] == "otto@other.example"

@@ -296,11 +296,11 @@ FILE_PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0
 
 @pytest.fixture
 def tracked(world):
-    """acme's checklist of record with WA-01 tracked by anna: owner, due, in progress, a risk accepted, an expired file, a link, a comment."""
+    """acme's checklist of record with WA-10 tracked by anna: owner, due, in progress, a risk accepted, an expired file, a link, a comment."""
     from tests.test_trusted_results import PLATFORM, complete, manager_call
 
     token = complete(world, world.acme_link, PLATFORM)
-    item = "/api/v1/orgs/acme/items/WA-01"
+    item = "/api/v1/orgs/acme/items/WA-10"
     changed = manager_call(world, "PATCH", item, {"version": 0, "owner": "anna@acme.example", "due": "2030-06-30", "workflow": "in_progress"})
     assert changed.status_code == 200, changed.get_json()
     assert manager_call(world, "PUT", f"{item}/risk-acceptance", {"reason": REASON, "until": "2030-03-31"}).status_code == 200
@@ -325,7 +325,7 @@ def test_every_manager_export_carries_the_tracking(tracked):
 
     world = tracked["world"]
     data = json.loads(export(world, "json"))
-    first = next(item for item in data["items"] if item["id"] == "WA-01")["tracking"]
+    first = next(item for item in data["items"] if item["id"] == "WA-10")["tracking"]
     assert first["owner"] == "anna@acme.example" and first["due"] == "2030-06-30" and first["workflow"] == "in_progress"
     assert first["risk_acceptance"] == {"reason": REASON, "by": "anna@acme.example", "until": "2030-03-31"}
     assert [(e["name"], e["kind"], e["expired"]) for e in first["evidence"]] == [(LINK_NAME, "link", False), (EVIDENCE_NAME, "file", True)]
@@ -333,7 +333,7 @@ def test_every_manager_export_carries_the_tracking(tracked):
 
     rows = list(csv.reader(io.StringIO(export(world, "csv").decode().removeprefix("\ufeff")), delimiter=";"))
     header = next(row for row in rows if "Item" in row)
-    row = dict(zip(header, next(row for row in rows if len(row) > 2 and row[2] == "WA-01"), strict=True))
+    row = dict(zip(header, next(row for row in rows if len(row) > 2 and row[2] == "WA-10"), strict=True))
     assert row["Owner"] == "anna@acme.example" and row["Due"] == "2030-06-30" and row["Workflow"] == "In progress"
     assert (
         row["Risk accepted until"] == "2030-03-31" and row["Risk accepted by"] == "anna@acme.example" and row["Reason for accepting the risk"] == "'" + REASON
@@ -343,8 +343,8 @@ def test_every_manager_export_carries_the_tracking(tracked):
 
     workbook = openpyxl.load_workbook(io.BytesIO(export(world, "xlsx")))
     worklist = {r[0].value: r for r in workbook["Worklist"].iter_rows(min_row=2)}
-    assert worklist["WA-01"][4].is_date and worklist["WA-01"][5].value == "In progress" and worklist["WA-01"][8].value == REASON
-    assert worklist["WA-01"][9].data_type == "s" and worklist["WA-01"][9].value.startswith(LINK_NAME)
+    assert worklist["WA-10"][4].is_date and worklist["WA-10"][5].value == "In progress" and worklist["WA-10"][8].value == REASON
+    assert worklist["WA-10"][9].data_type == "s" and worklist["WA-10"][9].value.startswith(LINK_NAME)
 
     markdown = export(world, "md").decode()
     assert "Risk accepted by anna@acme.example until 2030-03-31" in markdown and "<b>" not in markdown

@@ -506,6 +506,22 @@ def test_a_risk_is_accepted_until_a_date_counted_apart_and_expires_by_itself(acm
     error(manager_call(acme, "DELETE", f"{ACME}/items/WA-05/risk-acceptance"), 404, "not_found")
 
 
+def test_only_an_open_or_critical_items_risk_can_be_accepted_and_a_settled_one_stops_counting(acme):
+    path = f"{ACME}/items/WA-05/risk-acceptance?lang=en"
+    until = (utcnow().date() + timedelta(days=30)).isoformat()
+    assert next(i for i in checklist(acme)["items"] if i["id"] == "WA-05")["status"] == "done"
+    before = stored(acme)
+    error(manager_call(acme, "PUT", path, {"reason": "Nothing to accept", "until": until}), 422, "risk_not_open", "item")
+    assert stored(acme) == before
+    assert amend(acme, "bsp_dpa", "none").status_code == 200  # the contract is missing: critical
+    assert manager_call(acme, "PUT", path, {"reason": "Until the BSP signs", "until": until}).status_code == 200
+    assert checklist(acme)["summary"]["risk_accepted"] == 1
+    assert amend(acme, "bsp_dpa", "signed").status_code == 200  # signed since: nothing left to accept
+    body = checklist(acme)
+    assert body["summary"]["risk_accepted"] == 0
+    assert next(i for i in body["items"] if i["id"] == "WA-05")["tracking"]["risk_acceptance"] is None
+
+
 @pytest.mark.parametrize(
     ("body", "code", "field"),
     [

@@ -30,11 +30,11 @@ from bot.review import (
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 
 
-def test_a_review_is_due_twelve_months_after_completion():
+def test_a_review_is_due_twelve_months_after_the_last_confirmation():
     assert review_due(NOW - timedelta(days=365), NOW)
     assert not review_due(NOW - timedelta(days=365) + timedelta(seconds=1), NOW)
     assert not review_due(None, NOW)  # never completed: nothing to review
-    assert review_due(NOW - timedelta(days=31), NOW, review_after=timedelta(days=30))
+    assert review_due(NOW - timedelta(days=31), NOW, interval_days=30)  # REVIEW_INTERVAL_DAYS
 
 
 def test_attention_orders_critical_items_then_due_reviews_then_never_completed_then_names():

@@ -94,6 +94,16 @@ def test_respondent_links_are_created_listed_used_and_revoked(world):
     assert actions[:2] == ["respondent_link.revoked", "respondent_link.created"]
 
 
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("DELETE", "/api/v1/orgs/acme/respondent-links/2147483648"), ("POST", "/api/v1/orgs/acme/submissions/2147483648/dismiss")],
+)
+def test_an_id_no_row_can_have_is_not_found_on_every_database(world, method, path):
+    """PostgreSQL refuses to compare an INTEGER column with a larger number; the lookup answers 404 before asking."""
+    response = manager_call(world, method, path)
+    assert response.status_code == 404 and response.get_json()["error"]["code"] == "not_found"
+
+
 def test_an_expired_link_starts_nothing(world):
     with world.app.app_context():
         session = db.session()

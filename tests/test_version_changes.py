@@ -176,7 +176,8 @@ def test_every_export_names_the_versions_in_its_header(area, lang):
     assert f"> **{notice}**" in markdown and markdown.index(notice) < markdown.index("WA-01")
 
     workbook = openpyxl.load_workbook(io.BytesIO(_download(area, "dental", "xlsx", lang).data))
-    assert notice in [row[1].value for row in workbook.worksheets[2].iter_rows()]  # "About"
+    about = workbook.worksheets[-1]  # "About", after the checklist and (for managers) the worklist
+    assert notice in [row[1].value for row in about.iter_rows()]
     assert notice in workbook.worksheets[0].oddHeader.left.text  # printed above every page of the checklist
 
     data = json.loads(_download(area, "dental", "json", lang).data)

@@ -123,10 +123,18 @@ def derivation(flow: Flow, answers: Mapping[str, Any], item_id: str) -> Derivati
 
 @dataclass(frozen=True)
 class Fix:
-    """One answer change that makes an item done: the step and the value to give it."""
+    """One answer change that makes an item done: the step, the value, and what else it changes.
+
+    A change of a fact like the purpose or the channel makes an item done by making much
+    else not applicable: `other_items` counts the other items whose status changes, and
+    `changes_recommendation` says whether the channel advice changes, so a person sees
+    which buttons record a signed contract and which rewrite the whole assessment.
+    """
 
     step: str
     value: Any
+    other_items: int = 0
+    changes_recommendation: bool = False
 
 
 def _candidates(step: Step, current: Any) -> list[Any]:
@@ -149,7 +157,13 @@ def _candidates(step: Step, current: Any) -> list[Any]:
 
 
 def fixes(flow: Flow, answers: Mapping[str, Any], item_id: str) -> list[Fix]:
-    """The single answer changes (in flow order) that would make the item done and that an amendment accepts."""
+    """The single answer changes that would make the item done and that an amendment accepts.
+
+    Those with the fewest side effects first (the recommendation unchanged, then the fewest
+    other items changed), in flow order among equals.
+    """
+    before = derive_checklist(flow, answers)
+    statuses = {i.id: i.status for i in before.items}
     out: list[Fix] = []
     for step in asked_steps(flow, answers):
         for value in _candidates(step, answers.get(step.id)):
@@ -157,7 +171,8 @@ def fixes(flow: Flow, answers: Mapping[str, Any], item_id: str) -> list[Fix]:
                 changed = amend(flow, answers, step.id, value)
             except TurnError:
                 continue
-            status = next(i.status for i in derive_checklist(flow, changed).items if i.id == item_id)
-            if status is ItemStatus.DONE:
-                out.append(Fix(step.id, value))
-    return out
+            after = derive_checklist(flow, changed)
+            if next(i.status for i in after.items if i.id == item_id) is ItemStatus.DONE:
+                others = sum(1 for i in after.items if i.id != item_id and i.status is not statuses[i.id])
+                out.append(Fix(step.id, value, others, after.recommendation.value != before.recommendation.value))
+    return sorted(out, key=lambda fix: (fix.changes_recommendation, fix.other_items))

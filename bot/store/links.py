@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from . import events
-from .models import Organisation, RespondentLink, hash_token, new_link_token, utcnow
+from .models import Organisation, RespondentLink, hash_token, is_row_id, new_link_token, utcnow
 
 DEFAULT_EXPIRES_DAYS = 30
 MAX_EXPIRES_DAYS = 365
@@ -75,6 +75,8 @@ def links_of(session: Session, organisation: Organisation) -> list[RespondentLin
 
 def link_of(session: Session, organisation: Organisation, link_id: int) -> RespondentLink | None:
     """A link by id, only if it belongs to this organisation."""
+    if not is_row_id(link_id):
+        return None
     return session.scalar(select(RespondentLink).where(RespondentLink.id == link_id, RespondentLink.organisation_id == organisation.id))
 
 

@@ -19,6 +19,16 @@ ROLES = ("member", "admin")
 DEFAULT_FLOW_ID = "whatsapp_gdpr"
 
 
+# The largest row id (PostgreSQL's INTEGER): a larger number from a URL names no row, and PostgreSQL would refuse
+# to compare it with an INTEGER column where SQLite just finds nothing, so lookups check it first.
+ID_MAX = 2**31 - 1
+
+
+def is_row_id(value: int) -> bool:
+    """Whether `value` can be the id of a row at all."""
+    return 0 < value <= ID_MAX
+
+
 def utcnow() -> datetime:
     """The current time in UTC (timezone-aware)."""
     return datetime.now(UTC)

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from ..engine.values import TEXT_VALIDATORS
 from ..engine.vocabulary import StartedVia
 from . import events
-from .models import AnswerRevision, Assessment, Membership, Organisation, utcnow
+from .models import AnswerRevision, Assessment, Membership, Organisation, is_row_id, utcnow
 from .organisations import create_organisation
 
 CONTACT_EMAIL_MAX_LENGTH = 254
@@ -81,6 +81,8 @@ def submissions(session: Session, organisation: Organisation) -> list[Assessment
 
 def submission_of(session: Session, organisation: Organisation, assessment_id: int) -> Assessment | None:
     """A consented self-assessment of this organisation by id (completed or not, adopted or not); None otherwise."""
+    if not is_row_id(assessment_id):
+        return None
     query = select(Assessment).where(
         Assessment.id == assessment_id,
         Assessment.organisation_id == organisation.id,

@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from . import events
-from .models import Evidence, EvidenceItem, ItemComment, ItemTracking, Manager, Membership, Organisation, ProgressSnapshot, utcnow
+from .models import Evidence, EvidenceItem, ItemComment, ItemTracking, Manager, Membership, Organisation, ProgressSnapshot, is_row_id, utcnow
 
 WORKFLOW_STATES = ("todo", "in_progress", "in_review", "closed")
 COMMENT_MAX_LENGTH = 4000
@@ -26,7 +26,6 @@ REASON_MAX_LENGTH = 2000
 NAME_MAX_LENGTH = 200
 URL_MAX_LENGTH = 2000
 MAX_EVIDENCE_BYTES = 10 * 1024 * 1024
-ID_MAX = 2**31 - 1  # the largest id an INTEGER primary key holds
 
 
 class TrackingError(ValueError):
@@ -335,7 +334,7 @@ def link_evidence(session: Session, organisation: Organisation, item_id: str, ev
 
 def evidence_by_id(session: Session, organisation: Organisation, evidence_id: int) -> Evidence | None:
     """One piece of the organisation's evidence (another organisation's, or an id no row can have, is None)."""
-    if not 0 < evidence_id <= ID_MAX:  # PostgreSQL refuses to compare an INTEGER column with a larger number
+    if not is_row_id(evidence_id):  # PostgreSQL refuses to compare an INTEGER column with a larger number
         return None
     return session.scalar(select(Evidence).where(Evidence.id == evidence_id, Evidence.organisation_id == organisation.id).options(selectinload(Evidence.links)))
 

@@ -44,6 +44,7 @@ TRACKING_ERRORS = {
     "file_too_large": N_("The file is too large: at most 10 MB."),
     "file_required": N_("Please choose a file (it must not be empty)."),
     "unknown_evidence": N_("This evidence does not exist in this organisation."),
+    "risk_not_open": N_("Only the risk of an open or critical item can be accepted."),
 }
 NO_CHECKLIST = N_("No assessment of this organisation has been completed yet.")
 UNKNOWN_ITEM = N_("This checklist item does not exist.")
@@ -134,11 +135,29 @@ def item_body(organisation: Organisation, record: Assessment, item_id: str, loca
         "record": {"assessment": record.id, "version": record.version},
         "item": item,
         "derivation": {"rule": why.rule, "status": str(why.status), "conditions": conditions},
-        "fixes": [{"step": f.step, "value": f.value, "question": question(f.step), "answer_text": answer(f.step, f.value)} for f in to_done],
+        "fixes": [
+            {
+                "step": f.step,
+                "value": f.value,
+                "question": question(f.step),
+                "answer_text": answer(f.step, f.value),
+                "other_items": f.other_items,
+                "changes_recommendation": f.changes_recommendation,
+            }
+            for f in to_done
+        ],
         "comments": [c.as_dict() for c in tracking.comments_of(session(), organisation, item_id)],
         "evidence": [e.as_dict() for e in evidence if e is not None],
         "workflow_states": list(tracking.WORKFLOW_STATES),
     }
+
+
+def require_open_item(record: Assessment, item_id: str) -> None:
+    """A risk can be accepted only for an item whose answers leave it open or critical (TrackingError otherwise)."""
+    checklist = turn_service().engine_for(record).checklist(record.completed_answers or {})
+    status = next((i.status for i in checklist.items if i.id == item_id), None)
+    if status not in (ItemStatus.OPEN, ItemStatus.CRITICAL):
+        raise tracking.TrackingError("item", "risk_not_open")
 
 
 def after_change(organisation: Organisation) -> None:

@@ -24,7 +24,7 @@ from ..store.models import Evidence, Organisation
 from ..turns import Amended, Conflict
 from .api import MESSAGES, read_json
 from .errors import HTTP_MESSAGES, ApiError, query_locale
-from .items import STALE_ITEM, after_change, check_item, item_body, manager_report, record_or_404, tracking_error
+from .items import STALE_ITEM, after_change, check_item, item_body, manager_report, record_or_404, require_open_item, tracking_error
 from .manager_api import API, _organisation, bp, current_manager
 from .records import actor, record_info
 from .reports import attachment
@@ -239,6 +239,7 @@ def accept_risk(slug: str, item_id: str):
     locale = _locale(organisation)  # a wrong ?lang= is refused before anything is stored
     _only(data, ("reason", "until"))
     try:
+        require_open_item(record, item_id)
         tracking.accept_risk(session(), organisation, item_id, data.get("reason"), data.get("until"), actor(current_manager(), API))
     except tracking.TrackingError as exc:
         raise tracking_error(exc) from exc

@@ -30,7 +30,7 @@ from .api import read_json
 from .errors import HTTP_MESSAGES, ApiError, locale_error, query_locale
 from .items import after_change, manager_report
 from .records import actor, record_info, self_assessment_stats, submission_dict
-from .reports import assessment_documents, checklist_report, documents_data, export_response, org_ref
+from .reports import assessment_documents, documents_data, export_response, org_ref
 
 bp = Blueprint("manager_api", __name__, url_prefix="/api/v1/orgs")
 
@@ -279,7 +279,7 @@ def adopt_submission(slug: str, assessment_id: int):
     except submissions.SubmissionStateError as exc:
         raise _closed_submission(exc) from exc
     after_change(organisation)  # a new checklist of record: today's progress
-    report = checklist_report(organisation, assessment, query_locale() or organisation.locale)
+    report = manager_report(organisation, assessment, query_locale() or organisation.locale)  # with the tracking kept across records
     return jsonify({**report.data, "record": record_info(assessment)})
 
 

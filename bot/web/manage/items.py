@@ -29,7 +29,7 @@ from ...store.models import Assessment, Organisation, utcnow
 from ...turns import Amended, Conflict
 from .. import turn_service
 from ..errors import handle_http_error
-from ..items import ITEM_ID, STALE_ITEM, TRACKING_ERRORS, after_change, item_body, tracking_message
+from ..items import ITEM_ID, STALE_ITEM, TRACKING_ERRORS, after_change, item_body, require_open_item, tracking_message
 from ..items_api import file_response
 from ..records import actor
 from . import bp, kept_language, me, page_locale, visible_organisation_or_404
@@ -366,6 +366,7 @@ def item_accept_risk(slug: str, item_id: str) -> ResponseReturnValue:
     organisation, record = _item_or_404(slug, item_id)
     form = {name: request.form.get(name, "") for name in ("reason", "until")}
     try:
+        require_open_item(record, item_id)
         row = tracking.accept_risk(session(), organisation, item_id, form["reason"], form["until"], actor(me(), SURFACE))
     except tracking.TrackingError as exc:
         return _refused(organisation, record, item_id, "risk", exc, "risk-until" if exc.field == "until" else "risk-reason", form)

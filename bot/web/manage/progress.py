@@ -27,6 +27,7 @@ from ...store import managers, portfolio, tracking
 from ...store.db import session
 from ...store.models import Organisation, utcnow
 from ...turns import FlowUnavailableError
+from ...worklist import RISK_STATUSES
 from .. import turn_service
 from ..items import WORKFLOW_LABELS, review_interval
 from . import bp, me, page_locale, visible_organisation_or_404
@@ -45,8 +46,6 @@ LINE_LABELS = {
 # The portfolio's trend: the sparkline's lines and the changes said in words.
 TREND_LINES = ("critical", "open")
 TREND_CHANGES = ("critical", "open", "done")
-
-
 
 
 def chosen_days(allowed: tuple[int, ...]) -> int:
@@ -158,7 +157,8 @@ def portfolio_rows(organisations: list[Organisation], days: int) -> list[Portfol
             if checklist is not None:
                 item_ids = [item.id for item in checklist.items]
                 row.summary = checklist.summary
-                row.risk_accepted = sum(1 for i in item_ids if (org.id, i) in risks)
+                # An accepted risk counts while its item is open or critical (bot/worklist.py: RISK_STATUSES).
+                row.risk_accepted = sum(1 for i in checklist.items if i.status in RISK_STATUSES and (org.id, i.id) in risks)
                 # One definition of "needs review" (bot/worklist.py): every item when the checklist is due, else those with expired evidence.
                 row.review_due = review_due(record.recorded_at, now, interval)
                 row.needs_review = len(item_ids) if row.review_due else sum(1 for i in item_ids if (org.id, i) in expired)
