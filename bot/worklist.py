@@ -58,17 +58,29 @@ class Overlay:
     @classmethod
     def load(cls, session: Session, organisation: Organisation, record: Assessment | None, interval_days: int, now: datetime | None = None) -> Overlay:
         """Load the organisation's tracking as of `now`."""
+        return cls.load_many(session, [(organisation, record)], interval_days, now)[organisation.id]
+
+    @classmethod
+    def load_many(
+        cls, session: Session, records: list[tuple[Organisation, Assessment | None]], interval_days: int, now: datetime | None = None
+    ) -> dict[int, Overlay]:
+        """The tracking of many organisations (each with its checklist of record), in four queries whatever their number."""
         moment = now or utcnow()
-        evidence = store.evidence_of(session, organisation)
-        confirmed = record.recorded_at if record is not None else None
-        return cls(
-            rows=store.tracking_of(session, organisation),
-            evidence=store.evidence_by_item(evidence),
-            comments=store.comment_counts(session, organisation),
-            today=moment.date(),
-            due_for_review=review_due(confirmed, moment, interval_days),
-            all_evidence=evidence,
-        )
+        ids = [organisation.id for organisation, _record in records]
+        rows = store.tracking_by_organisation(session, ids)
+        evidence = store.evidence_by_organisation(session, ids)
+        comments = store.comment_counts_by_organisation(session, ids)
+        return {
+            organisation.id: cls(
+                rows=rows.get(organisation.id, {}),
+                evidence=store.evidence_by_item(evidence.get(organisation.id, [])),
+                comments=comments.get(organisation.id, {}),
+                today=moment.date(),
+                due_for_review=review_due(record.recorded_at if record is not None else None, moment, interval_days),
+                all_evidence=evidence.get(organisation.id, []),
+            )
+            for organisation, record in records
+        }
 
     def tracking(self, item_id: str) -> dict[str, Any]:
         """The item's `tracking` object of the manager API."""

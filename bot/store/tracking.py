@@ -78,8 +78,16 @@ def parse_date(value: object, field: str, *, required: bool = False) -> date | N
 
 def tracking_of(session: Session, organisation: Organisation) -> dict[str, ItemTracking]:
     """The organisation's tracking rows by item id (items never tracked have none)."""
-    rows = session.scalars(select(ItemTracking).where(ItemTracking.organisation_id == organisation.id).options(selectinload(ItemTracking.owner)))
-    return {row.item_id: row for row in rows}
+    return tracking_by_organisation(session, [organisation.id]).get(organisation.id, {})
+
+
+def tracking_by_organisation(session: Session, organisation_ids: list[int]) -> dict[int, dict[str, ItemTracking]]:
+    """The tracking rows of many organisations in one query: organisation id -> item id -> row."""
+    query = select(ItemTracking).where(ItemTracking.organisation_id.in_(organisation_ids)).options(selectinload(ItemTracking.owner))
+    out: dict[int, dict[str, ItemTracking]] = {}
+    for row in session.scalars(query):
+        out.setdefault(row.organisation_id, {})[row.item_id] = row
+    return out
 
 
 def tracking_for(session: Session, organisation: Organisation, item_id: str) -> ItemTracking | None:
@@ -234,8 +242,20 @@ def comments_of(session: Session, organisation: Organisation, item_id: str) -> l
 
 def comment_counts(session: Session, organisation: Organisation) -> dict[str, int]:
     """How many comments each item has."""
-    query = select(ItemComment.item_id, func.count()).where(ItemComment.organisation_id == organisation.id).group_by(ItemComment.item_id)
-    return {item: count for item, count in session.execute(query)}
+    return comment_counts_by_organisation(session, [organisation.id]).get(organisation.id, {})
+
+
+def comment_counts_by_organisation(session: Session, organisation_ids: list[int]) -> dict[int, dict[str, int]]:
+    """How many comments each item of many organisations has, in one query: organisation id -> item id -> count."""
+    query = (
+        select(ItemComment.organisation_id, ItemComment.item_id, func.count())
+        .where(ItemComment.organisation_id.in_(organisation_ids))
+        .group_by(ItemComment.organisation_id, ItemComment.item_id)
+    )
+    out: dict[int, dict[str, int]] = {}
+    for organisation_id, item, count in session.execute(query):
+        out.setdefault(organisation_id, {})[item] = count
+    return out
 
 
 # -- evidence ---------------------------------------------------------------------------------
@@ -341,8 +361,16 @@ def evidence_by_id(session: Session, organisation: Organisation, evidence_id: in
 
 def evidence_of(session: Session, organisation: Organisation) -> list[Evidence]:
     """All of the organisation's evidence with the items it is linked to (without the files' bytes), newest first."""
-    query = select(Evidence).where(Evidence.organisation_id == organisation.id).options(selectinload(Evidence.links)).order_by(Evidence.id.desc())
-    return list(session.scalars(query))
+    return evidence_by_organisation(session, [organisation.id]).get(organisation.id, [])
+
+
+def evidence_by_organisation(session: Session, organisation_ids: list[int]) -> dict[int, list[Evidence]]:
+    """The evidence of many organisations with its links (without the files' bytes), newest first, in two queries."""
+    query = select(Evidence).where(Evidence.organisation_id.in_(organisation_ids)).options(selectinload(Evidence.links)).order_by(Evidence.id.desc())
+    out: dict[int, list[Evidence]] = {}
+    for evidence in session.scalars(query):
+        out.setdefault(evidence.organisation_id, []).append(evidence)
+    return out
 
 
 def evidence_by_item(evidence: Iterable[Evidence]) -> dict[str, list[Evidence]]:

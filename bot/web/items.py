@@ -21,6 +21,7 @@ from ..store import assessments as store
 from ..store import tracking
 from ..store.db import session
 from ..store.models import Assessment, Organisation
+from ..turns import FlowUnavailableError
 from . import turn_service
 from .errors import ApiError
 from .reports import checklist_report
@@ -84,13 +85,28 @@ def overlay(organisation: Organisation, record: Assessment | None) -> worklist.O
     return worklist.Overlay.load(session(), organisation, record, review_interval())
 
 
-def manager_report(organisation: Organisation, record: Assessment, locale: str) -> Report:
-    """The checklist of record as managers see it: the report with each item's tracking (raises FlowUnavailableError)."""
+def manager_report(organisation: Organisation, record: Assessment, locale: str, tracked: worklist.Overlay | None = None) -> Report:
+    """The checklist of record as managers see it: the report with each item's tracking (raises FlowUnavailableError).
+
+    `tracked`: the organisation's tracking when it was loaded already (`manager_reports` loads many at once).
+    """
     report = checklist_report(organisation, record, locale)
-    worklist.annotate(report.data, overlay(organisation, record))
+    worklist.annotate(report.data, tracked if tracked is not None else overlay(organisation, record))
     review = worklist.review_date(record.recorded_at, review_interval())
     report.data["review"] = {"confirmed_at": record.recorded_at.isoformat() if record.recorded_at else None, "due": review.isoformat() if review else None}
     return report
+
+
+def manager_reports(records: list[tuple[Organisation, Assessment]], locale: str) -> list[Report]:
+    """The managers' reports of many organisations (their tracking loaded in four queries); a removed flow version is left out."""
+    overlays = worklist.Overlay.load_many(session(), list(records), review_interval())
+    reports = []
+    for organisation, record in records:
+        try:
+            reports.append(manager_report(organisation, record, locale, overlays[organisation.id]))
+        except FlowUnavailableError:
+            continue
+    return reports
 
 
 def check_item(record: Assessment, item_id: str) -> None:

@@ -26,7 +26,7 @@ from ...store.db import session
 from ...store.models import AnswerRevision, Assessment, Organisation, utcnow
 from ...turns import FlowUnavailableError, NoMigrationError
 from .. import turn_service
-from ..items import manager_report, review_interval
+from ..items import manager_report, manager_reports, review_interval
 from ..reports import assessment_documents, attachment, export_response
 from ..versions import is_outdated, latest_version, version_changes
 from . import bp, me, page_locale, visible_organisation_or_404
@@ -87,15 +87,8 @@ def all_checklists() -> Response:
     organisations = managers.visible_organisations(session(), me())
     latest = store.overview(session(), organisations)
     locale = normalise_locale(request.args.get("lang")) or page_locale()
-    reports = []
-    for org in organisations:
-        completed = latest[org.id][0]
-        if completed is None:
-            continue
-        try:
-            reports.append(manager_report(org, completed, locale))
-        except FlowUnavailableError:
-            continue
+    records = [(org, record) for org in organisations if (record := latest[org.id][0]) is not None]
+    reports = manager_reports(records, locale)
     response = Response(csv_export.render_many(reports))
     response.headers["Content-Type"] = csv_export.MEDIA_TYPE
     response.headers["Content-Disposition"] = f'attachment; filename="wa-checklists-{utcnow():%Y-%m-%d}.csv"'
