@@ -12,9 +12,7 @@ Each is the median of a few rounds; run on SQLite and, when it answers, PostgreS
 from __future__ import annotations
 
 import io
-import statistics
 import sys
-import time
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -22,19 +20,11 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.exports import _median_ms  # noqa: E402
 from bench.http_turns import database, pg_up, scenario  # noqa: E402
 
 TARGETS_MS = {"checklist_json_ms": 250.0, "organisation_page_ms": 400.0, "my_items_ms": 1000.0, "upload_10mb_ms": 1500.0}
 ITEMS_EVIDENCE, ITEMS_COMMENTS, CONSULTANT_ORGS, OWNED_PER_ORG = 20, 50, 200, 3
-
-
-def _median_ms(action, rounds: int) -> float:
-    samples = []
-    for _ in range(rounds):
-        started = time.perf_counter()
-        action()
-        samples.append((time.perf_counter() - started) * 1000)
-    return statistics.median(samples)
 
 
 def _seed(app: Any, organisations: int) -> tuple[str, str]:

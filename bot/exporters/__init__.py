@@ -48,7 +48,6 @@ COLUMNS = {
     "evidence_on_file": N_("Evidence on file"),
     "needs_review": N_("Needs review"),
 }
-# The workflow states of a tracked item (the same words as the manager area's).
 RISK_ACCEPTED = N_("Risk accepted by %(by)s until %(until)s: %(reason)s")
 RISK_ACCEPTED_COUNT = N_("Risk accepted")
 NEXT_REVIEW = N_("Next review")

@@ -9,12 +9,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from flask import current_app
+from flask import current_app, request
 from flask_babel import gettext
 
 from .. import worklist
 from ..engine.amendment import derivation, fixes
 from ..engine.vocabulary import ItemStatus
+from ..evidence_files import EXTENSIONS, media_type_of
 from ..exporters import Report
 from ..i18n import N_, WORKFLOW_LABELS, answer_text, text  # noqa: F401 (WORKFLOW_LABELS: the manager area imports it from here)
 from ..store import assessments as store
@@ -174,6 +175,32 @@ def require_open_item(record: Assessment, item_id: str) -> None:
     status = next((i.status for i in checklist.items if i.id == item_id), None)
     if status not in (ItemStatus.OPEN, ItemStatus.CRITICAL):
         raise tracking.TrackingError("item", "risk_not_open")
+
+
+def evidence_limit() -> int:
+    """The largest evidence file accepted, in bytes (MAX_EVIDENCE_BYTES)."""
+    return int(current_app.config.get("MAX_EVIDENCE_BYTES") or tracking.MAX_EVIDENCE_BYTES)
+
+
+def uploaded_file() -> tuple[str, bytes, str]:
+    """The request's uploaded evidence file: its name, bytes and type (checked by content); raises TrackingError naming the field.
+
+    The manager API and the manager area both read uploads here, so they accept exactly the same files.
+    """
+    upload = request.files.get("file")
+    if upload is None:
+        raise tracking.TrackingError("file", "file_required")
+    limit = evidence_limit()
+    content = upload.stream.read(limit + 1)
+    if len(content) > limit:
+        raise tracking.TrackingError("file", "file_too_large")
+    if not content:
+        raise tracking.TrackingError("file", "file_required")
+    media_type = media_type_of(content)
+    if media_type is None:
+        raise tracking.TrackingError("file", "file_type")
+    name = tracking.clean_name(request.form.get("name") or upload.filename or ("evidence" + EXTENSIONS[media_type]))
+    return name, content, media_type
 
 
 def after_change(organisation: Organisation) -> None:

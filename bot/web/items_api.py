@@ -15,7 +15,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..edges import large_body
 from ..engine.vocabulary import Surface
-from ..evidence_files import EXTENSIONS, media_type_of
+from ..evidence_files import EXTENSIONS
 from ..i18n import N_, catalog, turn_error_message
 from ..store import tracking
 from ..store.db import session
@@ -24,7 +24,7 @@ from ..store.models import Evidence, Organisation
 from ..turns import Amended, Conflict
 from .api import MESSAGES, read_json
 from .errors import HTTP_MESSAGES, ApiError, query_locale
-from .items import STALE_ITEM, after_change, check_item, item_body, manager_report, record_or_404, require_open_item, tracking_error
+from .items import STALE_ITEM, after_change, check_item, item_body, manager_report, record_or_404, require_open_item, tracking_error, uploaded_file
 from .manager_api import API, _organisation, bp, current_manager
 from .records import actor, record_info
 from .reports import attachment
@@ -169,25 +169,13 @@ def add_evidence(slug: str, item_id: str):
 
 def _upload(organisation: Organisation, item_id: str, who: Actor) -> Evidence:
     """Read and check an uploaded file (type by content, size, name, dates), then store it."""
-    limit = int(current_app.config.get("MAX_EVIDENCE_BYTES") or tracking.MAX_EVIDENCE_BYTES)
     try:  # the app raised the body limit for this route (bot/edges.py: large_body) before any hook read the form
-        upload = request.files.get("file")
         form = request.form
+        files = request.files
     except RequestEntityTooLarge as exc:
         raise tracking.TrackingError("file", "file_too_large") from exc
-    _only({**form, **{key: "" for key in request.files if key != "file"}}, ("name", "effective", "expires"))
-    if upload is None:
-        raise tracking.TrackingError("file", "file_required")
-    content = upload.stream.read(limit + 1)
-    if len(content) > limit:
-        raise tracking.TrackingError("file", "file_too_large")
-    if not content:
-        raise tracking.TrackingError("file", "file_required")
-    media_type = media_type_of(content)
-    if media_type is None:
-        raise tracking.TrackingError("file", "file_type")
-    raw_name = form.get("name") or upload.filename or ("evidence" + EXTENSIONS[media_type])
-    name = tracking.clean_name(raw_name)
+    _only({**form, **{key: "" for key in files if key != "file"}}, ("name", "effective", "expires"))
+    name, content, media_type = uploaded_file()
     dates = tracking.EvidenceDates.parse(form.get("effective"), form.get("expires"))
     return tracking.add_file(session(), organisation, item_id, name, content, media_type, dates, who)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import get_translations, gettext
 from flask_login import current_user, login_required
@@ -20,7 +20,6 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from ...edges import large_body
 from ...engine.amendment import asked_steps
 from ...engine.vocabulary import StepKind, Surface
-from ...evidence_files import EXTENSIONS, media_type_of
 from ...i18n import N_, STATUS_LABELS, WORKFLOW_LABELS, answer_text, text, turn_error_message
 from ...store import assessments as store
 from ...store import tracking
@@ -29,7 +28,7 @@ from ...store.models import Assessment, Organisation, utcnow
 from ...turns import Amended, Conflict
 from .. import turn_service
 from ..errors import handle_http_error
-from ..items import ITEM_ID, STALE_ITEM, TRACKING_ERRORS, after_change, item_body, require_open_item, tracking_message
+from ..items import ITEM_ID, STALE_ITEM, TRACKING_ERRORS, after_change, item_body, require_open_item, tracking_message, uploaded_file
 from ..items_api import file_response
 from ..records import actor
 from . import bp, kept_language, me, page_locale, visible_organisation_or_404
@@ -244,29 +243,6 @@ def item_comment(slug: str, item_id: str) -> ResponseReturnValue:
     return _back(organisation, item_id, "comments")
 
 
-def evidence_limit() -> int:
-    """The largest evidence file the manager area accepts, in bytes."""
-    return int(current_app.config.get("MAX_EVIDENCE_BYTES") or tracking.MAX_EVIDENCE_BYTES)
-
-
-def _uploaded_file() -> tuple[str, bytes, str]:
-    """The uploaded file's name, bytes and type (checked by content); raises TrackingError naming the field."""
-    upload = request.files.get("file")
-    if upload is None:
-        raise tracking.TrackingError("file", "file_required")
-    limit = evidence_limit()
-    content = upload.stream.read(limit + 1)
-    if len(content) > limit:
-        raise tracking.TrackingError("file", "file_too_large")
-    if not content:
-        raise tracking.TrackingError("file", "file_required")
-    media_type = media_type_of(content)
-    if media_type is None:
-        raise tracking.TrackingError("file", "file_type")
-    name = tracking.clean_name(request.form.get("name") or upload.filename or ("evidence" + EXTENSIONS[media_type]))
-    return name, content, media_type
-
-
 EVIDENCE_FIELDS = {"file": "upload-file", "name": "upload-name", "effective": "upload-effective", "expires": "upload-expires"}
 
 
@@ -278,7 +254,7 @@ def item_upload(slug: str, item_id: str) -> ResponseReturnValue:
     organisation, record = _item_or_404(slug, item_id)
     form = {name: request.form.get(name, "") for name in ("name", "effective", "expires")}
     try:
-        name, content, media_type = _uploaded_file()
+        name, content, media_type = uploaded_file()
         dates = tracking.EvidenceDates.parse(form["effective"], form["expires"])
         evidence = tracking.add_file(session(), organisation, item_id, name, content, media_type, dates, actor(me(), SURFACE))
     except tracking.TrackingError as exc:
