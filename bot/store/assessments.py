@@ -10,6 +10,7 @@ hosts can share one database.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -144,13 +145,25 @@ def save_turn(session: Session, assessment: Assessment, record: TurnRecord) -> N
     when a concurrent writer won.
     """
     now = utcnow()
-    changes: dict[str, Any] = {"state": record.state, "answers": record.answers, "updated_at": now, "version": assessment.version + 1}
+    changes: dict[str, Any] = {"state": record.state, "answers": record.answers, "updated_at": now}
     if record.completed_answers is not None:
         changes |= {"completed_at": now, "completed_answers": record.completed_answers}
         if record.becomes_record:
             changes["recorded_at"] = now
-    # Two plain statements, as a hand-written turn would do: the version check in the UPDATE, then the revision.
-    # (Core statements rather than the ORM's unit of work: the same SQL, at a fraction of the Python cost.)
+    revision = {"action": record.action, "step": record.step, "value": record.value, "surface": record.surface}
+    _commit_versioned(session, assessment, changes, revision, now)
+
+
+def _commit_versioned(
+    session: Session, assessment: Assessment, changes: dict[str, Any], revision: dict[str, Any], now: Any, also: Callable[[], None] | None = None
+) -> None:
+    """Update the assessment `WHERE version = <read>`, append its revision (seq = the new version), run `also`, commit.
+
+    Two plain statements, as a hand-written turn would do: the version check in the UPDATE, then the
+    revision (Core statements rather than the ORM's unit of work: the same SQL, at a fraction of the
+    Python cost). Raises StaleAssessmentError, with nothing changed, when a concurrent writer won.
+    """
+    changes = {**changes, "version": assessment.version + 1}
     try:
         updated = session.execute(
             update(Assessment).where(Assessment.id == assessment.id, Assessment.version == assessment.version).values(**changes),
@@ -158,17 +171,9 @@ def save_turn(session: Session, assessment: Assessment, record: TurnRecord) -> N
         )
         if updated.rowcount != 1:  # type: ignore[attr-defined]  # an UPDATE's result is a CursorResult
             raise StaleAssessmentError(assessment.id)
-        session.execute(
-            insert(AnswerRevision).values(
-                assessment_id=assessment.id,
-                seq=changes["version"],
-                action=record.action,
-                step=record.step,
-                value=record.value,
-                surface=record.surface,
-                created_at=now,
-            )
-        )
+        session.execute(insert(AnswerRevision).values(assessment_id=assessment.id, seq=changes["version"], created_at=now, **revision))
+        if also is not None:
+            also()
         session.commit()
     except (StaleAssessmentError, IntegrityError) as exc:
         session.rollback()
@@ -177,9 +182,7 @@ def save_turn(session: Session, assessment: Assessment, record: TurnRecord) -> N
         set_committed_value(assessment, name, value)
 
 
-def save_amendment(
-    session: Session, record: Assessment, completed_answers: dict[str, Any], step: str, value: Any, surface: str, actor: Any
-) -> None:
+def save_amendment(session: Session, record: Assessment, completed_answers: dict[str, Any], step: str, value: Any, surface: str, actor: Any) -> None:
     """Commit a manager's amendment of the checklist of record: its answers that count, one revision naming who, the event.
 
     The state never moves. An open re-assessment of the record on the same flow version
@@ -190,52 +193,29 @@ def save_amendment(
     from . import events
 
     now = utcnow()
-    answers = dict(record.answers)
-    if value is None:
-        answers.pop(step, None)
-    else:
-        answers[step] = value
     old = (record.completed_answers or {}).get(step)
-    changes: dict[str, Any] = {"answers": answers, "completed_answers": completed_answers, "updated_at": now, "recorded_at": now, "version": record.version + 1}
-    try:
-        updated = session.execute(
-            update(Assessment).where(Assessment.id == record.id, Assessment.version == record.version).values(**changes),
-            execution_options={"synchronize_session": False},
-        )
-        if updated.rowcount != 1:  # type: ignore[attr-defined]  # an UPDATE's result is a CursorResult
-            raise StaleAssessmentError(record.id)
-        session.execute(
-            insert(AnswerRevision).values(
-                assessment_id=record.id,
-                seq=changes["version"],
-                action=TurnAction.AMEND,
-                step=step,
-                value=value,
-                surface=surface,
-                created_at=now,
-                actor_id=actor.manager_id,
-                actor=actor.name,
-            )
-        )
+
+    def with_value(answers: dict[str, Any]) -> dict[str, Any]:
+        changed = dict(answers)  # a new dict, so the ORM's JSON column sees the change
+        if value is None:
+            changed.pop(step, None)
+        else:
+            changed[step] = value
+        return changed
+
+    def carry_over_and_log() -> None:
         open_reassessments = select(Assessment).where(
             Assessment.reassessment_of == record.id, Assessment.completed_at.is_(None), Assessment.flow_version == record.flow_version
         )
         for reassessment in session.scalars(open_reassessments):
             if reassessment.answers.get(step) == old:
-                carried = dict(reassessment.answers)
-                if value is None:
-                    carried.pop(step, None)
-                else:
-                    carried[step] = value
-                reassessment.answers = carried
+                reassessment.answers = with_value(reassessment.answers)
         organisation = session.get(Organisation, record.organisation_id)
         events.record(session, actor, "answer.amended", organisation, step, assessment=record.id, step=step, before=old, after=value)
-        session.commit()
-    except (StaleAssessmentError, IntegrityError) as exc:
-        session.rollback()
-        raise StaleAssessmentError(record.id) from exc
-    for name, new in changes.items():  # the object now shows what was committed
-        set_committed_value(record, name, new)
+
+    changes = {"answers": with_value(record.answers), "completed_answers": completed_answers, "updated_at": now, "recorded_at": now}
+    revision = {"action": TurnAction.AMEND, "step": step, "value": value, "surface": surface, "actor_id": actor.manager_id, "actor": actor.name}
+    _commit_versioned(session, record, changes, revision, now, also=carry_over_and_log)
 
 
 def reload(session: Session, assessment: Assessment) -> Assessment:
