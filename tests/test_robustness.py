@@ -83,7 +83,8 @@ def _ids(world) -> dict[str, list[Any]]:
             "link_id": list(session.scalars(select(RespondentLink.id))),
             "assessment_id": list(session.scalars(submissions)),
             "evidence_id": list(session.scalars(select(Evidence.id))),
-            "item_id": ["WA-01", "WA-05", "WA-21", "WA-26"],
+            # the critical ones first: hypothesis leans towards the first element, and only they take a risk acceptance
+            "item_id": ["WA-21", "WA-26", "WA-01", "WA-05"],
         }
 
 
