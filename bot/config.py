@@ -1,4 +1,4 @@
-"""Configuration defaults; overridden by the environment (DATABASE_URL, SECRET_KEY, PUBLIC_URL, TRUSTED_HOSTS, FLASK_*)."""
+"""Configuration defaults; overridden by the environment (DATABASE_URL, SECRET_KEY, PUBLIC_URL, TRUSTED_HOSTS, MAIL_*, TASK_QUEUE_URL, FLASK_*)."""
 
 from __future__ import annotations
 
@@ -64,6 +64,47 @@ def defaults(instance_path: str) -> dict[str, object]:
         "SESSION_COOKIE_SECURE": os.environ.get("SESSION_COOKIE_SECURE", "").lower() in ("1", "true", "yes"),
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
+        # The task queue (Huey): a SQLite file in the instance folder, or Redis for several hosts
+        # (redis://127.0.0.1:6379/1). `wa-onboarding worker` consumes it; `make run` starts one.
+        "TASK_QUEUE_URL": os.environ.get("TASK_QUEUE_URL") or f"sqlite:///{Path(instance_path) / 'tasks.sqlite'}",
+        # When the daily jobs run (local time of JOBS_TIMEZONE): reminders and digests in the morning, retention at night.
+        "JOBS_TIMEZONE": os.environ.get("JOBS_TIMEZONE") or "Europe/Berlin",
+        "REMINDERS_HOUR": int(os.environ.get("REMINDERS_HOUR") or 7),
+        "RETENTION_HOUR": int(os.environ.get("RETENTION_HOUR") or 3),
+        # A mail or webhook being sent is claimed this long; a worker killed mid-send leaves a claim that runs out.
+        "OUTBOX_CLAIM_SECONDS": int(os.environ.get("OUTBOX_CLAIM_SECONDS") or 300),
+        # E-mail over SMTP (also as FLASK_MAIL_...). Without MAIL_SERVER the product works and sends no mail.
+        **mail_settings(),
+        # Webhook deliveries: the delays between attempts in seconds (6 attempts over about 7 hours), the timeout.
+        "WEBHOOK_RETRY_DELAYS": _seconds_list(os.environ.get("WEBHOOK_RETRY_DELAYS")) or [60, 300, 1800, 7200, 14400],
+        "WEBHOOK_TIMEOUT": float(os.environ.get("WEBHOOK_TIMEOUT") or 10),
+        # Development and tests only: webhooks may go to http, loopback and private addresses (never link-local or metadata).
+        "WEBHOOK_ALLOW_PRIVATE": _flag(os.environ.get("WEBHOOK_ALLOW_PRIVATE")),
+    }
+
+
+def _flag(value: str | None) -> bool:
+    """An on/off setting from the environment (1, true, yes, on)."""
+    return (value or "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def _seconds_list(value: str | None) -> list[float]:
+    """A comma-separated list of seconds (e.g. "1,2,4"); empty for none."""
+    return [float(part) for part in (value or "").split(",") if part.strip()]
+
+
+def mail_settings() -> dict[str, object]:
+    """The SMTP settings from MAIL_* (FLASK_MAIL_* override them through Flask's prefixed environment)."""
+    env = os.environ.get
+    return {
+        "MAIL_SERVER": env("MAIL_SERVER") or None,
+        "MAIL_PORT": int(env("MAIL_PORT") or 0) or None,  # None: 465 with SSL, else 587 with TLS, else 25
+        "MAIL_USE_TLS": _flag(env("MAIL_USE_TLS")),
+        "MAIL_USE_SSL": _flag(env("MAIL_USE_SSL")),
+        "MAIL_USERNAME": env("MAIL_USERNAME") or None,
+        "MAIL_PASSWORD": env("MAIL_PASSWORD") or None,
+        "MAIL_DEFAULT_SENDER": env("MAIL_DEFAULT_SENDER") or "WA Onboarding <no-reply@localhost>",
+        "MAIL_TIMEOUT": float(env("MAIL_TIMEOUT") or 30),
     }
 
 

@@ -202,7 +202,7 @@ def _fresh_app(url: str, locales_dir: Path, **config):
 
         # A clean slate for each test in the session's database (faster than a database per test).
         with app.extensions["db_engine"].begin() as conn:
-            conn.execute(text("TRUNCATE event, answer_revision, assessment, respondent_link, membership, manager, organisation RESTART IDENTITY CASCADE"))
+            conn.execute(text("TRUNCATE event, job_run, answer_revision, assessment, respondent_link, membership, manager, organisation RESTART IDENTITY CASCADE"))
     else:
         db.upgrade(app)
     return app

@@ -151,7 +151,18 @@ def save_turn(session: Session, assessment: Assessment, record: TurnRecord) -> N
         if record.becomes_record:
             changes["recorded_at"] = now
     revision = {"action": record.action, "step": record.step, "value": record.value, "surface": record.surface}
-    _commit_versioned(session, assessment, changes, revision, now)
+    recorded = None
+    if record.completed_answers is not None and record.becomes_record:
+
+        def recorded() -> None:
+            """The new checklist of record in the event log (its notices and webhooks commit with the turn)."""
+            from . import events
+
+            actor = events.Actor("respondent", str(record.surface))
+            kind = "reassessment" if assessment.reassessment_of is not None else "assessment"
+            events.record(session, actor, "assessment.completed", assessment.organisation, f"{kind} {assessment.id}", assessment=assessment.id, kind=kind)
+
+    _commit_versioned(session, assessment, changes, revision, now, also=recorded)
 
 
 def _commit_versioned(

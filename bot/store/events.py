@@ -43,6 +43,9 @@ def record(session: Session, actor: Actor, action: str, organisation: Organisati
         address=actor.address,
     )
     session.add(event)
+    from . import notifications  # the notices and webhook deliveries it causes go into the same transaction
+
+    notifications.on_event(session, event, organisation)
     return event
 
 

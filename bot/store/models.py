@@ -135,6 +135,8 @@ class Manager(Base):
     api_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     role: Mapped[str] = mapped_column(String(16), default="member")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The language of the mails the manager receives (de or en).
+    locale: Mapped[str] = mapped_column(String(5), default="de", server_default="de")
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="manager", cascade="all, delete-orphan", passive_deletes=True)
 
@@ -536,3 +538,104 @@ class ProgressSnapshot(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     __table_args__ = (UniqueConstraint("organisation_id", "day", name="uq_progress_snapshot_day"),)
+
+
+# -- notifications: what to tell whom, the messages to send, webhooks, job runs ------------------------------------
+
+NOTIFICATION_KINDS = ("reminders", "completions", "digest")
+CADENCES = ("off", "immediately", "daily", "weekly")
+
+
+class NotificationSetting(Base):
+    """How often a manager receives one kind of notification (a missing row: the kind's default)."""
+
+    __tablename__ = "notification_setting"
+
+    manager_id: Mapped[int] = mapped_column(ForeignKey("manager.id", ondelete="CASCADE"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)  # reminders, completions, digest
+    cadence: Mapped[str] = mapped_column(String(16))  # off, immediately, daily, weekly
+
+
+class Notice(Base):
+    """One thing to tell one manager (an item falls due, a checklist was completed); mailed once, alone or grouped.
+
+    The unique key per manager is the sent-log: the same reminder is never created, so never mailed, twice.
+    """
+
+    __tablename__ = "notice"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    manager_id: Mapped[int] = mapped_column(ForeignKey("manager.id", ondelete="CASCADE"))
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # reminders or completions
+    topic: Mapped[str] = mapped_column(String(32))  # item_due, item_overdue, evidence_expiring, ..., checklist_recorded
+    key: Mapped[str] = mapped_column(String(200))
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    mailed_at: Mapped[datetime | None] = mapped_column()  # put into a mail (an outbox row) at this time
+
+    __table_args__ = (
+        UniqueConstraint("manager_id", "key", name="uq_notice_key"),
+        Index("ix_notice_unmailed", "manager_id", "mailed_at"),
+    )
+
+
+class OutboxMessage(Base):
+    """A mail or a webhook delivery to send, committed with what caused it; the worker sends it (at least once).
+
+    `key` is unique: one message per cause and recipient. A row being sent is claimed
+    until `claimed_until`, so two workers never send it at the same time; a worker that
+    dies mid-send leaves a claim that runs out and the row is sent again.
+    """
+
+    __tablename__ = "outbox_message"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(8))  # mail or webhook
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id", ondelete="CASCADE"), index=True)
+    webhook_id: Mapped[int | None] = mapped_column(ForeignKey("webhook_endpoint.id", ondelete="CASCADE"), index=True)
+    event: Mapped[str] = mapped_column(String(48))  # the mail's template or the webhook's event type
+    recipient: Mapped[str | None] = mapped_column(String(254))  # an e-mail address (blanked after sending to a respondent)
+    locale: Mapped[str] = mapped_column(String(5), default="de")
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    status: Mapped[str] = mapped_column(String(8), default="pending")  # pending, sent, failed (gave up)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    claimed_until: Mapped[datetime | None] = mapped_column()
+    last_response_code: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column()
+
+    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+
+
+class WebhookEndpoint(Base):
+    """A URL of an organisation's that receives signed events; its secret is stored encrypted (signing needs it)."""
+
+    __tablename__ = "webhook_endpoint"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id", ondelete="CASCADE"), index=True)
+    url: Mapped[str] = mapped_column(String(2000))
+    events: Mapped[list[str]] = mapped_column(JSON, default=list)
+    secret_encrypted: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(254))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class JobRun(Base):
+    """One run of a periodic job for one period (a day or a week): claimed once, so two workers never both run it."""
+
+    __tablename__ = "job_run"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(32))
+    period: Mapped[str] = mapped_column(String(16))  # 2026-11-25, 2026-W48, or "manual-<timestamp>"
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column()
+    status: Mapped[str] = mapped_column(String(8), default="running")  # running, done, failed
+    summary: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+    __table_args__ = (UniqueConstraint("name", "period", name="uq_job_run_period"),)

@@ -49,8 +49,12 @@ def give_consent(session: Session, assessment: Assessment, contact_email: str | 
     """Record the respondent's consent to pass a completed self-assessment on (again: updates the address)."""
     if not assessment.is_self_assessment or assessment.completed_at is None:
         raise SubmissionStateError("only a completed self-assessment can be passed on")
+    first = assessment.consented_at is None
     assessment.consented_at = assessment.consented_at or utcnow()
     assessment.contact_email = contact_email
+    if first:  # the managers hear of a submission once (a new address later is no new submission)
+        respondent = events.Actor("respondent", "respondent")
+        events.record(session, respondent, "submission.received", assessment.organisation, f"assessment {assessment.id}", assessment=assessment.id)
     session.commit()
 
 

@@ -1,0 +1,98 @@
+"""E-mail: messages rendered from templates in the recipient's language, sent over SMTP by the worker (never in a request).
+
+Each message has a plain-text and an HTML part (`templates/mail/<name>.txt` and `.html`, the
+subject in `<name>.subject.txt`), links built from PUBLIC_URL, and no images or tracking pixels.
+"""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid, parseaddr
+from typing import Any
+
+from flask import Flask, current_app, render_template
+from flask_babel import force_locale
+from itsdangerous import BadSignature, URLSafeSerializer
+
+from .edges import public_url
+
+UNSUBSCRIBE_SALT = "wa-onboarding.unsubscribe"
+
+
+class MailOffError(RuntimeError):
+    """Mail is not configured (no MAIL_SERVER)."""
+
+
+def mail_enabled(config: Any) -> bool:
+    """Whether mail can be sent (MAIL_SERVER is set)."""
+    return bool(config.get("MAIL_SERVER"))
+
+
+def sender_address(config: Any) -> str:
+    """The bare address of MAIL_DEFAULT_SENDER (for the Message-ID's domain)."""
+    return parseaddr(str(config["MAIL_DEFAULT_SENDER"]))[1] or "no-reply@localhost"
+
+
+def unsubscribe_token(app: Flask, manager_id: int, kind: str) -> str:
+    """A signed, single-purpose token that turns one kind of notification off for one manager (no login needed)."""
+    return str(URLSafeSerializer(app.config["SECRET_KEY"], salt=UNSUBSCRIBE_SALT).dumps([manager_id, kind]))
+
+
+def read_unsubscribe_token(app: Flask, token: str) -> tuple[int, str] | None:
+    """The manager id and kind of an unsubscribe token; None when it is forged or malformed."""
+    try:
+        manager_id, kind = URLSafeSerializer(app.config["SECRET_KEY"], salt=UNSUBSCRIBE_SALT).loads(token)
+    except (BadSignature, ValueError, TypeError):
+        return None
+    if not isinstance(manager_id, int) or not isinstance(kind, str):
+        return None
+    return manager_id, kind
+
+
+def render(name: str, locale: str, recipient: str, context: dict[str, Any], *, unsubscribe: str | None = None) -> EmailMessage:
+    """The message `name` to `recipient` in `locale` (plain text and HTML); call in an app context.
+
+    `unsubscribe`: the URL that turns this kind of mail off (shown in the mail and as
+    List-Unsubscribe with one-click unsubscribe, RFC 8058).
+    """
+    config = current_app.config
+    values = {**context, "unsubscribe_url": unsubscribe, "public_url": public_url(config).base, "locale": locale}
+    with force_locale(locale):
+        subject = render_template(f"mail/{name}.subject.txt", **values).strip()
+        text = render_template(f"mail/{name}.txt", **values)
+        html = render_template(f"mail/{name}.html", **values)
+    message = EmailMessage()
+    message["Subject"] = " ".join(subject.split())  # one line
+    message["From"] = str(config["MAIL_DEFAULT_SENDER"])
+    message["To"] = recipient
+    message["Date"] = formatdate(localtime=False)
+    message["Message-ID"] = make_msgid(domain=sender_address(config).rpartition("@")[2] or "localhost")
+    message["Content-Language"] = locale
+    message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no out-of-office replies to a notification
+    if unsubscribe:
+        message["List-Unsubscribe"] = f"<{unsubscribe}>"
+        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    message.set_content(text)
+    message.add_alternative(html, subtype="html")
+    return message
+
+
+def send(config: Any, message: EmailMessage) -> None:
+    """Send one message over SMTP with the MAIL_* settings (raises MailOffError, OSError or smtplib.SMTPException)."""
+    if not mail_enabled(config):
+        raise MailOffError("mail is off: set MAIL_SERVER")
+    server, timeout = str(config["MAIL_SERVER"]), float(config.get("MAIL_TIMEOUT") or 30)
+    use_ssl, use_tls = bool(config.get("MAIL_USE_SSL")), bool(config.get("MAIL_USE_TLS"))
+    port = int(config.get("MAIL_PORT") or (465 if use_ssl else 587 if use_tls else 25))
+    context = ssl.create_default_context()
+    smtp: smtplib.SMTP = (
+        smtplib.SMTP_SSL(server, port, timeout=timeout, context=context) if use_ssl else smtplib.SMTP(server, port, timeout=timeout)
+    )
+    with smtp:
+        if use_tls and not use_ssl:
+            smtp.starttls(context=context)
+        if config.get("MAIL_USERNAME"):
+            smtp.login(str(config["MAIL_USERNAME"]), str(config.get("MAIL_PASSWORD") or ""))
+        smtp.send_message(message)
