@@ -17,7 +17,7 @@ from babel.support import Translations
 from flask import Blueprint, Response, current_app, g, jsonify, request, url_for
 from flask_babel import gettext
 
-from .. import edges
+from .. import edges, result_mail
 from ..engine import Prompt, TurnError
 from ..engine.vocabulary import PromptKind, Surface, TurnErrorCode
 from ..i18n import N_, SUPPORTED_LOCALES, catalog, prompt_dict, turn_error_message
@@ -334,3 +334,26 @@ def delete_assessment(token: str) -> Response:
     except submissions.SubmissionStateError as exc:
         raise _error(409, "not_a_self_assessment", tr) from exc
     return Response(status=204)
+
+
+@bp.post("/assessments/<token>/result-mail")
+@limiter.limit(turn_limit)
+@limiter.shared_limit(result_mail.limit, result_mail.LIMIT_SCOPE, key_func=result_mail.assessment_key, deduct_when=result_mail.counts)
+@limiter.shared_limit(result_mail.limit, result_mail.LIMIT_SCOPE, key_func=result_mail.address_key, deduct_when=result_mail.counts)
+def result_by_mail(token: str):
+    """Send the completed result once to `email` (202: queued; the address is not kept after sending)."""
+    data = read_json()
+    conversation, tr = _open(token)
+    if not isinstance(data.get("email"), str):
+        raise _error(400, "invalid_body", tr, field="email")
+    try:
+        address = result_mail.clean_address(data["email"])
+        result_mail.enqueue_result_mail(session(), conversation.engine, conversation.assessment, address)
+    except result_mail.ResultMailError as exc:
+        session().rollback()
+        if exc.reason == "address":
+            raise ApiError(422, "invalid_email", tr.gettext(result_mail.BAD_ADDRESS), {"field": "email"}) from exc
+        message = result_mail.MAIL_OFF if exc.reason == "mail_off" else result_mail.NOT_COMPLETED
+        code = "mail_off" if exc.reason == "mail_off" else "not_completed"
+        raise ApiError(409, code, tr.gettext(message)) from exc
+    return jsonify(queued=True), 202

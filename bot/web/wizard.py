@@ -14,10 +14,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, g, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, g, make_response, redirect, render_template, request, url_for
 from flask_babel import get_locale, get_translations, gettext
 from flask_login import current_user
 
+from .. import result_mail
 from ..effort import effort
 from ..engine import DONE
 from ..engine.values import INFO_VALUE
@@ -25,6 +26,7 @@ from ..engine.vocabulary import STATUS_ORDER, StepKind, Surface, TurnErrorCode
 from ..exporters import build_report
 from ..exporters.pdf import render_respondent
 from ..i18n import N_, answer_rows, normalise_locale, prompt_dict, text, turn_error_message
+from ..mail import mail_enabled
 from ..results import respondent_result
 from ..store import assessments as store
 from ..store import links, managers, submissions
@@ -263,7 +265,14 @@ def change(token: str):
     return redirect(_step_url(token, **{"from": "summary"}), code=303)
 
 
-def _summary(conversation: Conversation, consent_error: str | None = None, contact_email: str | None = None, status: int = 200):
+def _summary(
+    conversation: Conversation,
+    consent_error: str | None = None,
+    contact_email: str | None = None,
+    status: int = 200,
+    mail_error: str | None = None,
+    mail_address: str | None = None,
+):
     """Every answer (with a way to change it), the recommendation and the checklist by status; for a self-assessment, consent and deletion."""
     assessment, engine = conversation.assessment, conversation.engine
     tr = get_translations()
@@ -292,6 +301,11 @@ def _summary(conversation: Conversation, consent_error: str | None = None, conta
         locale=locale,
         consent_error=consent_error,
         contact_email=contact_email,
+        # The result by e-mail: only where mail is on (the address would otherwise wait in the outbox).
+        mail_on=mail_enabled(current_app.config) and assessment.completed_answers is not None,
+        mail_error=mail_error,
+        mail_address=mail_address,
+        mail_queued=request.args.get("mailed") == "1" and mail_error is None,
     ), status
 
 
@@ -312,6 +326,28 @@ def consent(token: str):
         return _summary(conversation, consent_error=gettext(CONSENT_BAD_EMAIL), contact_email=email_field, status=422)
     submissions.give_consent(session(), assessment, email)
     return redirect(_step_url(token) + "#consent", code=303)
+
+
+@bp.post("/a/<token>/result-mail")
+@limiter.limit(turn_limit)
+@limiter.shared_limit(result_mail.limit, result_mail.LIMIT_SCOPE, key_func=result_mail.assessment_key, deduct_when=result_mail.counts)
+@limiter.shared_limit(result_mail.limit, result_mail.LIMIT_SCOPE, key_func=result_mail.address_key, deduct_when=result_mail.counts)
+def result_by_mail(token: str):
+    """Send the completed result once to the address typed in (queued in the outbox; the address is forgotten after sending)."""
+    conversation = _conversation(token)
+    assessment = conversation.assessment
+    if assessment.state != DONE:
+        return redirect(_step_url(token), code=303)
+    typed = request.form.get("email", "")
+    try:
+        address = result_mail.clean_address(typed)
+        result_mail.enqueue_result_mail(session(), conversation.engine, assessment, address)
+    except result_mail.ResultMailError as exc:
+        session().rollback()
+        message = {"address": result_mail.BAD_ADDRESS, "mail_off": result_mail.MAIL_OFF}.get(exc.reason, result_mail.NOT_COMPLETED)
+        status = 422 if exc.reason == "address" else 409
+        return _summary(conversation, mail_error=gettext(message), mail_address=typed, status=status)
+    return redirect(_step_url(token, mailed=1) + "#result-mail", code=303)
 
 
 @bp.post("/a/<token>/delete")
