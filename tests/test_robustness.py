@@ -68,7 +68,7 @@ def _ids(world) -> dict[str, list[Any]]:
     from sqlalchemy import select
 
     from bot.store import db
-    from bot.store.models import Assessment, Evidence, RespondentLink
+    from bot.store.models import Assessment, Evidence, RespondentLink, WebhookEndpoint
 
     for item_id in ("WA-21", "WA-26"):  # critical in acme's checklist of record (completed in _tokens): evidence to read, link and delete, risks to withdraw
         headers = {"Authorization": f"Bearer {world.anna}"}
@@ -76,6 +76,8 @@ def _ids(world) -> dict[str, list[Any]]:
         assert world.api.call("POST", f"/api/v1/orgs/acme/items/{item_id}/evidence", body, headers=headers).status_code == 201
         risk = {"reason": "Until the review", "until": "2099-12-31"}  # a risk acceptance to withdraw
         assert world.api.call("PUT", f"/api/v1/orgs/acme/items/{item_id}/risk-acceptance", risk, headers=headers).status_code == 200
+    hook = {"url": "https://93.184.215.14/hook", "events": ["item.updated"]}  # a public address literal: no DNS lookup
+    assert world.api.call("POST", "/api/v1/orgs/acme/webhooks", hook, headers={"Authorization": f"Bearer {world.anna}"}).status_code == 201
     with world.app.app_context():
         session = db.session()
         submissions = select(Assessment.id).where(Assessment.consented_at.is_not(None))  # the only ones the {assessment_id} routes take
@@ -83,6 +85,7 @@ def _ids(world) -> dict[str, list[Any]]:
             "link_id": list(session.scalars(select(RespondentLink.id))),
             "assessment_id": list(session.scalars(submissions)),
             "evidence_id": list(session.scalars(select(Evidence.id))),
+            "webhook_id": list(session.scalars(select(WebhookEndpoint.id))),
             # the critical ones first: hypothesis leans towards the first element, and only they take a risk acceptance
             "item_id": ["WA-21", "WA-26", "WA-01", "WA-05"],
         }
@@ -113,7 +116,7 @@ def test_every_operation_keeps_its_openapi_contract(world, method, path, mode):
             if "slug" in case.path_parameters:
                 # links and submissions were made for acme: aim at it there, and at both elsewhere
                 case.path_parameters["slug"] = "acme" if "assessment_id" in case.path_parameters else data.draw(st.sampled_from(["acme", "other"]))
-            for name in ("link_id", "assessment_id", "evidence_id", "item_id"):
+            for name in ("link_id", "assessment_id", "evidence_id", "item_id", "webhook_id"):
                 if name in case.path_parameters:
                     case.path_parameters[name] = data.draw(st.sampled_from(ids[name]))
         if "body" not in invalid and isinstance(case.body, dict) and data.draw(OFTEN):
