@@ -109,13 +109,15 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.extensions["engines"] = EngineRegistry(load_flows(app.config["FLOWS_DIR"], code=FLOW_CODE))
     i18n.check_catalogs(app.config["LOCALES_DIR"])
 
+    from . import queue
     from .store import db
-    from .web import api, babel, csrf, errors, items_api, limits, main, manage, manager_api, openapi, widget, wizard
+    from .web import api, babel, csrf, errors, items_api, limits, main, manage, manager_api, notifications, openapi, widget, wizard
 
     db.init_app(app)
+    queue.init_app(app)
     babel.init_app(app)
     errors.init_app(app)
-    csrf.init_app(app, exempt=(api.bp, manager_api.bp))
+    csrf.init_app(app, exempt=(api.bp, manager_api.bp, notifications.bp))  # unsubscribe: RFC 8058 one-click POSTs carry no CSRF token
     manage.init_app(app)
     limits.init_app(app)
     app.register_blueprint(main.bp)
@@ -127,6 +129,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(wizard.respondent_bp)
     app.register_blueprint(manage.bp)
     app.register_blueprint(widget.bp)
+    app.register_blueprint(notifications.bp)
     return app
 
 

@@ -53,6 +53,8 @@ def defaults(instance_path: str) -> dict[str, object]:
         "RATELIMIT_CREATE": "20 per minute",
         "RATELIMIT_TURN": "120 per minute",
         "RATELIMIT_LOGIN": "10 per 15 minutes",
+        # A respondent's result by mail: per assessment and per address (HMAC of it).
+        "RATELIMIT_RESULT_MAIL": "3 per hour",
         # How many reverse proxies in front set X-Forwarded-For/-Proto/-Host (0: none, trust no such header).
         "TRUSTED_PROXIES": 0,
         # Strict-Transport-Security on HTTPS responses, in seconds (0: leave HSTS to the TLS proxy).

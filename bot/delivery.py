@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from . import mail
 from .store import db
 from .store import notifications as store
-from .store.models import OutboxMessage, WebhookEndpoint
+from .store.models import OutboxMessage, WebhookEndpoint, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -33,8 +33,12 @@ def flush_outbox(app: Flask, limit: int = 500) -> FlushReport:
     report = FlushReport()
     session = db.session()
     claim = float(app.config["OUTBOX_CLAIM_SECONDS"])
+    started = utcnow()  # a row that failed in this pass is due again later, not in this loop
+    channels = ("mail", "webhook") if mail.mail_enabled(app.config) else ("webhook",)  # mails wait until mail is on
+    if not mail.mail_enabled(app.config):
+        report.skipped_mail_off = store.pending_count(session, "mail")
     while True:
-        ids = store.claim_due(session, claim, limit=min(limit, 100))
+        ids = store.claim_due(session, claim, limit=min(limit, 100), now=started, channels=channels)
         if not ids:
             return report
         for message_id in ids:
@@ -50,12 +54,6 @@ def flush_outbox(app: Flask, limit: int = 500) -> FlushReport:
 def _send_one(app: Flask, session: Session, message: OutboxMessage, report: FlushReport) -> None:
     """Send one claimed message and record the outcome."""
     if message.channel == "mail":
-        if not mail.mail_enabled(app.config):
-            # Kept for when mail is turned on; the claim runs out and it is tried again then.
-            report.skipped_mail_off += 1
-            message.claimed_until = None
-            session.commit()
-            return
         try:
             mail.send(app.config, render_mail(app, message))
         except (OSError, smtplib.SMTPException) as exc:

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import smtplib
 import ssl
+from datetime import date
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
 from typing import Any
 
-from flask import Flask, current_app, render_template
-from flask_babel import force_locale
+from flask import Flask, current_app, render_template, url_for
+from flask_babel import force_locale, format_date, pgettext
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from .edges import public_url
@@ -58,7 +59,7 @@ def render(name: str, locale: str, recipient: str, context: dict[str, Any], *, u
     List-Unsubscribe with one-click unsubscribe, RFC 8058).
     """
     config = current_app.config
-    values = {**context, "unsubscribe_url": unsubscribe, "public_url": public_url(config).base, "locale": locale}
+    values = {**context, **_helpers(), "unsubscribe_url": unsubscribe, "public_url": public_url(config).base, "locale": locale}
     with force_locale(locale):
         subject = render_template(f"mail/{name}.subject.txt", **values).strip()
         text = render_template(f"mail/{name}.txt", **values)
@@ -69,14 +70,33 @@ def render(name: str, locale: str, recipient: str, context: dict[str, Any], *, u
     message["To"] = recipient
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = make_msgid(domain=sender_address(config).rpartition("@")[2] or "localhost")
-    message["Content-Language"] = locale
     message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no out-of-office replies to a notification
     if unsubscribe:
         message["List-Unsubscribe"] = f"<{unsubscribe}>"
         message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message.set_content(text)
     message.add_alternative(html, subtype="html")
+    message["Content-Language"] = locale  # after the parts: set_content clears the Content-* headers
     return message
+
+
+def _helpers() -> dict[str, Any]:
+    """What the mail templates call: flow texts and dates in the mail's language, absolute links from PUBLIC_URL."""
+
+    def flow_text(title: list[str] | None) -> str:
+        return str(pgettext(title[0], title[1])) if title else ""
+
+    def day(iso: str) -> str:
+        return str(format_date(date.fromisoformat(iso), format="long"))
+
+    def item_url(slug: str, item_id: str) -> str:
+        return url_for("manage.item", slug=slug, item_id=item_id, _external=True)
+
+    def org_url(slug: str) -> str:
+        return url_for("manage.organisation", slug=slug, _external=True) if slug else url_for("manage.index", _external=True)
+
+    settings = "manage.notifications" if "manage.notifications" in current_app.view_functions else "manage.index"
+    return {"flow_text": flow_text, "day": day, "item_url": item_url, "org_url": org_url, "settings_url": url_for(settings, _external=True)}
 
 
 def send(config: Any, message: EmailMessage) -> None:

@@ -193,6 +193,7 @@ _PG_SCHEMA_READY: set[str] = set()
 def _fresh_app(url: str, locales_dir: Path, **config):
     from bot.store import db
 
+    config.setdefault("TASK_QUEUE_URL", "memory://")  # each test's own queue (the worker tests use a file or Redis)
     app = create_app({"TESTING": True, "SECRET_KEY": "test", "DATABASE_URL": url, "LOCALES_DIR": str(locales_dir), **NO_LIMITS, **TEST_PUBLIC_URL, **config})
     if url.startswith("postgresql"):
         if url not in _PG_SCHEMA_READY:
@@ -392,3 +393,51 @@ def world(backend_app) -> World:
         keys = acme.embed_key, other.embed_key
     links = add_respondent_link(backend_app, "acme"), add_respondent_link(backend_app, "other")
     return World(backend_app, Api(backend_app), keys[0], keys[1], anna, otto, root, *links)
+
+
+# -- a real SMTP server on loopback --------------------------------------------------------
+
+
+class MailSink:
+    """The messages an aiosmtpd server on loopback received (parsed), and its address for MAIL_SERVER/MAIL_PORT."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.messages: list = []
+        self.delay = 0.0  # seconds the server waits before accepting a message (a worker killed mid-send)
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's handler hook)
+        """Accept a message: keep it parsed."""
+        import asyncio
+        import email
+        from email import policy
+
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        self.messages.append(email.message_from_bytes(envelope.content, policy=policy.default))
+        return "250 OK"
+
+    @property
+    def config(self) -> dict[str, object]:
+        """The app's mail settings for this server."""
+        return {"MAIL_SERVER": "127.0.0.1", "MAIL_PORT": self.port, "MAIL_USE_TLS": False, "MAIL_USE_SSL": False}
+
+    def wait_for(self, count: int, timeout: float = 30.0) -> list:
+        """The messages once there are `count` (fails after `timeout` seconds)."""
+        deadline = time.monotonic() + timeout
+        while len(self.messages) < count and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(self.messages) >= count, f"{len(self.messages)} of {count} messages arrived"
+        return self.messages
+
+
+@pytest.fixture
+def mail_sink():
+    """A real SMTP server on 127.0.0.1 (aiosmtpd) collecting what the app sends."""
+    from aiosmtpd.controller import Controller
+
+    sink = MailSink(free_port())
+    controller = Controller(sink, hostname="127.0.0.1", port=sink.port)
+    controller.start()
+    yield sink
+    controller.stop()

@@ -17,7 +17,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 from .. import create_app
 from ..engine import FlowError
 from ..i18n import CatalogMissingError
-from . import admin, flows, i18n, lifecycle, server
+from . import admin, flows, i18n, jobs, lifecycle, server
 from .common import safe_url
 from .i18n import catalog_problems
 
@@ -57,6 +57,6 @@ def cli() -> None:
     """WA Onboarding: GDPR onboarding for WhatsApp in customer communication."""
 
 
-for _module in (lifecycle, admin, flows, i18n, server):  # server's `run` replaces Flask's
+for _module in (lifecycle, admin, flows, i18n, jobs, server):  # server's `run` replaces Flask's
     for _command in _module.COMMANDS:
         cli.add_command(_command)

@@ -13,7 +13,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, selectinload, undefer
 
-from ..store import db, events, submissions
+from ..store import db, events
 from ..store.assessments import TRUSTED
 from ..store.models import (
     AnswerRevision,
@@ -60,18 +60,17 @@ def purge(older_than: str | None, dry_run: bool) -> None:
     age = _age(older_than) if older_than else timedelta(days=int(current_app.config["RETENTION_ABANDONED_DAYS"]))
     cutoff = utcnow() - age
     session = db.session()
-    stale = select(Assessment.id).where(Assessment.completed_at.is_(None), Assessment.updated_at < cutoff)
-    found = len(session.scalars(stale).all())
     if dry_run:
+        stale = select(Assessment.id).where(Assessment.completed_at.is_(None), Assessment.updated_at < cutoff)
+        found = len(session.scalars(stale).all())
         click.echo(f"{found} abandoned assessment(s) last answered before {cutoff:%Y-%m-%d %H:%M} UTC would be deleted (dry run).")
         return
-    session.execute(delete(AnswerRevision).where(AnswerRevision.assessment_id.in_(stale)))
-    session.execute(delete(Assessment).where(Assessment.id.in_(stale)))
-    session.commit()
-    click.echo(f"Deleted {found} abandoned assessment(s) last answered before {cutoff:%Y-%m-%d %H:%M} UTC.")
+    from ..jobs import purge as purge_now  # the daily retention job does the same
+
+    done = purge_now(session, current_app.config, older_than=age)
+    click.echo(f"Deleted {done['abandoned']} abandoned assessment(s) last answered before {cutoff:%Y-%m-%d %H:%M} UTC.")
     days = int(current_app.config["RETENTION_SELF_ASSESSMENT_DAYS"])
-    deleted = submissions.purge_self_assessments(session, days)
-    click.echo(f"Deleted {deleted} self-assessment(s) completed more than {days} days ago and not adopted.")
+    click.echo(f"Deleted {done['self_assessments']} self-assessment(s) completed more than {days} days ago and not adopted.")
 
 
 def _iso(value: Any) -> str | None:

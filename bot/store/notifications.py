@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -171,25 +171,33 @@ def enqueue(
     return message
 
 
-def claim_due(session: Session, claim_seconds: float, limit: int = 100, now: datetime | None = None) -> list[int]:
-    """Claim up to `limit` messages due now (each for `claim_seconds`) and commit; their ids.
+def claim_due(
+    session: Session, claim_seconds: float, limit: int = 100, now: datetime | None = None, channels: Iterable[str] = ("mail", "webhook")
+) -> list[int]:
+    """Claim up to `limit` messages of these channels due by `now` (each for `claim_seconds`) and commit; their ids.
 
     A claim is one conditional UPDATE per row, so of two workers only one gets a row.
     """
     now = now or utcnow()
-    free = or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now)
-    due = and_(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now, free)
+    free = or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < utcnow())
+    due = and_(OutboxMessage.status == "pending", OutboxMessage.channel.in_(list(channels)), OutboxMessage.next_attempt_at <= now, free)
     candidates = list(session.scalars(select(OutboxMessage.id).where(due).order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(limit)))
     claimed = []
     for message_id in candidates:
         result = session.execute(
-            update(OutboxMessage).where(OutboxMessage.id == message_id, due).values(claimed_until=now + timedelta(seconds=claim_seconds)),
+            update(OutboxMessage).where(OutboxMessage.id == message_id, due).values(claimed_until=utcnow() + timedelta(seconds=claim_seconds)),
             execution_options={"synchronize_session": False},
         )
         if result.rowcount == 1:  # type: ignore[attr-defined]
             claimed.append(message_id)
     session.commit()
     return claimed
+
+
+def pending_count(session: Session, channel: str) -> int:
+    """How many messages of a channel wait to be sent."""
+    query = select(func.count()).select_from(OutboxMessage).where(OutboxMessage.channel == channel, OutboxMessage.status == "pending")
+    return int(session.scalar(query) or 0)
 
 
 def mark_sent(session: Session, message: OutboxMessage, response_code: int | None = None, *, forget_recipient: bool = False) -> None:

@@ -66,7 +66,7 @@ def visible_organisation_or_404(slug: str) -> Organisation:
 
 
 # The views register themselves on `bp` when imported (the microblog layout); they need `bp` first.
-from . import admin, auth, event_log, items, my_items, organisations, profile, progress, respondent_links, self_check  # noqa: E402
+from . import admin, auth, event_log, items, my_items, notifications, organisations, profile, progress, respondent_links, self_check  # noqa: E402
 
 __all__ = [
     "admin",
@@ -77,6 +77,7 @@ __all__ = [
     "items",
     "login_manager",
     "my_items",
+    "notifications",
     "organisations",
     "profile",
     "progress",
