@@ -342,6 +342,68 @@ def test_a_host_that_now_resolves_to_loopback_is_refused_at_send_time(world, rec
         assert message is not None and message.last_error == "target refused: private_address"
 
 
+def _certificate(tmp_path, host: str) -> tuple[str, str]:
+    """A self-signed certificate for `host` and its key, as PEM files."""
+    from datetime import UTC, datetime, timedelta
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)])
+    now = datetime.now(UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(hours=1))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(host)]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    return str(cert_file), str(key_file)
+
+
+def test_https_checks_the_certificate_for_the_host_name(dev, tmp_path, monkeypatch):
+    """TLS to the checked address with SNI and the certificate verified for the URL's host name."""
+    import ssl
+
+    cert_file, key_file = _certificate(tmp_path, "hooks.example.test")
+    server = Receiver()
+    server_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_context.load_cert_chain(cert_file, key_file)
+    server.server.socket = server_context.wrap_socket(server.server.socket, server_side=True)
+    monkeypatch.setattr(webhooks, "resolve", lambda host, port: ["127.0.0.1"])
+    try:
+        dev.app.config["WEBHOOK_RETRY_DELAYS"] = []  # one attempt each
+        right = created(dev, f"https://hooks.example.test:{server.port}/hook", ["item.due"])
+        wrong = created(dev, f"https://other.example.test:{server.port}/hook", ["item.due"])
+        _fire(dev)
+        flush(dev)  # the system's certificate authorities do not know this certificate: both fail
+        assert server.requests == []
+        assert [d["status"] for d in deliveries(dev, right["id"]) + deliveries(dev, wrong["id"])] == ["failed", "failed"]
+
+        trusting = ssl.create_default_context(cafile=cert_file)
+        monkeypatch.setattr(webhooks.ssl, "create_default_context", lambda: trusting)
+        _fire(dev)
+        flush(dev)
+        [request] = server.requests  # only to the host name the certificate is for
+        assert request["headers"]["Host"] == f"hooks.example.test:{server.port}"
+        assert server.verified(right["secret"])[0]["type"] == "item.due"
+        assert [d["status"] for d in deliveries(dev, right["id"])] == ["sent", "failed"]
+        assert [d["status"] for d in deliveries(dev, wrong["id"])] == ["failed", "failed"]
+    finally:
+        server.close()
+
+
 # -- the API: SSRF at creation, bad input, other organisations ---------------------------------------------------
 
 
@@ -517,6 +579,15 @@ def test_the_manager_area_adds_shows_and_deletes_webhooks(area):
     assert secret.startswith("whsec_")
     again = client.get(url)
     assert secret not in again.get_data(as_text=True) and "127.0.0.1" in again.get_data(as_text=True)
+
+    with app.app_context():  # a delivery that nobody accepts (nothing listens on port 9): its attempt shows on the page
+        session = db.session()
+        fire_webhooks(session, session.scalar(select(Organisation).where(Organisation.slug == "acme")), "item.due", {"item": "WA-05"})
+        session.commit()
+    with app.app_context():
+        flush_outbox(app, limit=1)
+    row = page(client.get(url)).select_one("tr[data-delivery]")
+    assert row is not None and row["data-status"] == "pending" and "item.due" in row.get_text()
 
     with app.app_context():
         webhook_id = db.session().scalar(select(WebhookEndpoint.id))
