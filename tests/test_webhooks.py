@@ -89,6 +89,21 @@ class Receiver:
         self.server.server_close()
 
 
+@pytest.fixture(autouse=True)
+def no_dns_queries_leave_the_machine(monkeypatch):
+    """Names under .invalid never resolve (RFC 2606): answer that here, so no test asks a resolver on the network."""
+    import socket
+
+    real = socket.getaddrinfo
+
+    def getaddrinfo(host, *args, **kwargs):
+        if isinstance(host, str) and host.rstrip(".").endswith(".invalid"):
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(webhooks.socket, "getaddrinfo", getaddrinfo)
+
+
 @pytest.fixture
 def receiver():
     """A receiver that fails the first two deliveries."""
