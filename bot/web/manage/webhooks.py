@@ -56,7 +56,6 @@ def _page(
         events=WEBHOOK_EVENTS,
         full=len(endpoints) >= store.MAX_PER_ORGANISATION,
         max_webhooks=store.MAX_PER_ORGANISATION,
-        allow_private=bool(current_app.config.get("WEBHOOK_ALLOW_PRIVATE")),
         locale=page_locale(),
     )
     return page, status
