@@ -30,7 +30,7 @@ db: setup
 
 run: db
 	@echo "Starting WA Onboarding on http://$(HOST):$(PORT)/"
-	$(BIN)/wa-onboarding run --host $(HOST) --port $(PORT)
+	$(BIN)/wa-onboarding run --with-worker --host $(HOST) --port $(PORT)
 
 test: setup
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -202,7 +202,7 @@ def _add_notices(session: Session, candidates: list[_Candidate]) -> int:
     seen: set[tuple[int, str]] = set()
     for start in range(0, len(keys), 500):
         chunk = keys[start : start + 500]
-        seen.update(session.execute(select(Notice.manager_id, Notice.key).where(Notice.key.in_(chunk))).tuples())
+        seen.update((manager_id, key) for manager_id, key in session.execute(select(Notice.manager_id, Notice.key).where(Notice.key.in_(chunk))))
     new = [c for pair, c in wanted.items() if pair not in seen]
     session.add_all(
         Notice(manager_id=c.manager_id, organisation_id=c.organisation.id, kind="reminders", topic=c.topic, key=c.key, data=c.data) for c in new

@@ -203,7 +203,8 @@ def _fresh_app(url: str, locales_dir: Path, **config):
 
         # A clean slate for each test in the session's database (faster than a database per test).
         with app.extensions["db_engine"].begin() as conn:
-            conn.execute(text("TRUNCATE event, job_run, answer_revision, assessment, respondent_link, membership, manager, organisation RESTART IDENTITY CASCADE"))
+            tables = "event, job_run, answer_revision, assessment, respondent_link, membership, manager, organisation"
+            conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     else:
         db.upgrade(app)
     return app
@@ -405,6 +406,7 @@ class MailSink:
         self.port = port
         self.messages: list = []
         self.delay = 0.0  # seconds the server waits before accepting a message (a worker killed mid-send)
+        self.started = 0  # messages whose data arrived (accepted or not yet)
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's handler hook)
         """Accept a message: keep it parsed."""
@@ -412,6 +414,7 @@ class MailSink:
         import email
         from email import policy
 
+        self.started += 1
         if self.delay:
             await asyncio.sleep(self.delay)
         self.messages.append(email.message_from_bytes(envelope.content, policy=policy.default))

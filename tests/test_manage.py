@@ -345,6 +345,8 @@ def test_every_html_page_has_the_policy_and_no_inline_code(area):
     with area.app_context():
         link_id = db.session().scalar(select(RespondentLink.id).join(Organisation).where(Organisation.slug == "acme"))
     submission_id = _submission(area)
+    from bot.mail import unsubscribe_token
+
     urls = {
         "main.index": "/", "widget.demo": "/demo", "manage.index": "/manage/", "manage.admin": "/manage/admin",
         "manage.links": "/manage/orgs/acme/links", "manage.confirm_revoke": f"/manage/orgs/acme/links/{link_id}/revoke",
@@ -355,7 +357,8 @@ def test_every_html_page_has_the_policy_and_no_inline_code(area):
         "respondent.respondent_start": f"/r/{link}",
         "manage.profile": "/manage/orgs/acme/profile", "widget.frame": f"/widget/frame?embed_key={key}",
         "manage.item": "/manage/orgs/acme/items/WA-01", "manage.my_items": "/manage/my-items", "manage.progress": "/manage/orgs/acme/progress",
-        "manage.portfolio": "/manage/portfolio",
+        "manage.portfolio": "/manage/portfolio", "manage.notifications": "/manage/notifications", "manage.webhooks": "/manage/orgs/acme/webhooks",
+        "notifications.unsubscribe": "/unsubscribe/" + unsubscribe_token(area, 1, "reminders"),
     }  # fmt: skip
     not_html = {"static", "openapi.openapi_json", "main.health", "widget.script", "widget.style", "widget.texts", "wizard.start",
                 "respondent.respondent_submit", "wizard.result_pdf", "manage.all_checklists", "manage.export", "manage.document_download",

@@ -179,7 +179,7 @@ def test_a_completed_assessment_and_a_submission_tell_the_managers_at_once(world
     consent = world.api.call("POST", f"/api/v1/assessments/{token}/consent", {"contact_email": "kunde@example.de"})
     assert consent.status_code == 200  # ... until it is passed on
     send(world)
-    assert len(mail_sink.wait_for(2)) == 2 and "Selbstauskunft" in parts(mail_sink.messages[-1])[0]
+    assert len(mail_sink.wait_for(2)) == 2 and "Selbstprüfung" in parts(mail_sink.messages[-1])[0]
     assert "kunde@example.de" not in mail_sink.messages[-1].as_string()  # the contact stays in the manager area
     assert all(m["To"] != "otto@other.example" for m in mail_sink.messages)  # other organisations hear nothing
 

@@ -100,7 +100,7 @@ def test_every_operation_keeps_its_openapi_contract(world, method, path, mode):
     tokens = list(_tokens(world).values())
     ids = _ids(world)
     current = {t: world.api.get(t)["prompt"]["step"] for t in tokens}
-    config = CONTENT_DEPENDENT if path.endswith(("/answers", "/profile")) or "/items/" in path else None
+    config = CONTENT_DEPENDENT if path.endswith(("/answers", "/profile", "/webhooks")) or "/items/" in path else None
     operation = schemathesis.openapi.from_wsgi("/api/openapi.json", world.app, config=config)[path][method]
     statuses: dict[int, int] = {}
 
@@ -128,6 +128,8 @@ def test_every_operation_keeps_its_openapi_contract(world, method, path, mode):
             if path == "/api/v1/orgs/{slug}/items/{item_id}" and "version" in case.body:  # the item's current version, mostly
                 current_item = world.api.client.get(path.format(**case.path_parameters), headers={"Authorization": f"Bearer {world.anna}"}).get_json()
                 case.body["version"] = current_item["item"]["tracking"]["version"] if "item" in current_item else 0
+            if path == "/api/v1/orgs/{slug}/webhooks" and "url" in case.body:
+                case.body["url"] = "https://93.184.215.14/hook"  # a public address literal: creating needs no DNS lookup
             if "until" in case.body:
                 case.body["until"] = "2099-12-31"  # a risk is accepted until today or later: most generated dates are past
             token = (case.path_parameters or {}).get("token")

@@ -66,7 +66,7 @@ def visible_organisation_or_404(slug: str) -> Organisation:
 
 
 # The views register themselves on `bp` when imported (the microblog layout); they need `bp` first.
-from . import admin, auth, event_log, items, my_items, notifications, organisations, profile, progress, respondent_links, self_check  # noqa: E402
+from . import admin, auth, event_log, items, my_items, notifications, organisations, profile, progress, respondent_links, self_check, webhooks  # noqa: E402
 
 __all__ = [
     "admin",
@@ -83,4 +83,5 @@ __all__ = [
     "progress",
     "respondent_links",
     "self_check",
+    "webhooks",
 ]

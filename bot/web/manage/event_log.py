@@ -24,6 +24,10 @@ ACTIONS: dict[str, str] = {
     "organisation.created_from_submission": N_("Organisation created from a submission to “%(source)s” (assessment no. %(assessment)s)"),
     "organisation.pin_changed": N_("Questionnaire version for new assessments: %(after)s (before: %(before)s)"),
     "organisation.deleted": N_("Organisation deleted"),
+    "assessment.completed": N_("Assessment no. %(assessment)s completed: the new checklist of record"),
+    "submission.received": N_("Self-assessment no. %(assessment)s passed on to the organisation"),
+    "webhook.created": N_("Webhook to “%(subject)s” created"),
+    "webhook.deleted": N_("Webhook to “%(subject)s” deleted"),
 }
 # The same, for an event without a subject (a link without a label).
 UNLABELLED = {
@@ -32,7 +36,14 @@ UNLABELLED = {
 }
 # The public self-check's setting, by the subject its event records.
 PUBLIC_WIDGET = {"on": N_("Public self-check turned on"), "off": N_("Public self-check turned off")}
-SURFACES = {"api": N_("API"), "manage": N_("Manager area"), "cli": N_("Command line"), "wizard": N_("Wizard"), "widget": N_("Chat widget")}
+SURFACES = {
+    "api": N_("API"),
+    "manage": N_("Manager area"),
+    "cli": N_("Command line"),
+    "wizard": N_("Wizard"),
+    "widget": N_("Chat widget"),
+    "respondent": N_("Respondent"),
+}
 
 
 def describe(event: Event) -> str:
