@@ -437,7 +437,7 @@ def run_job(app: Flask, name: str, now: datetime | None = None, period: str | No
     if job.hour_setting is None:
         return job.run(app, moment)
     session = db.session()
-    run = _claim(session, name, period or "m" + moment.strftime("%Y%m%dT%H%M%S"), moment)
+    run = _claim(session, name, period or "manual-" + moment.strftime("%Y%m%dT%H%M%S.%f"), moment)
     if run is None:
         return None
     try:

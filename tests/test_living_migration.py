@@ -1,4 +1,4 @@
-"""Migration 0007 (the living checklist) goes back to 0006 and forward again on SQLite and PostgreSQL."""
+"""Migrations 0007 (the living checklist) and 0008 (notifications) go back and forward again on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -34,3 +34,28 @@ def test_migration_0007_goes_back_and_forth(world):
         assert compare_metadata(context, Base.metadata) == []
     body = manager_call(world, "GET", f"/api/v1/orgs/acme/items/{item}").get_json()
     assert body["item"]["tracking"]["workflow"] == "todo" and body["comments"] == []
+
+
+def test_migration_0008_goes_back_and_forth(world):
+    """Going back drops settings, notices, the outbox, webhooks and job runs (lossy, documented); forward again, the schema matches the models."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from bot.store.models import Base
+
+    complete(world, world.acme_link, PLATFORM)  # a notice and a mail for anna
+    engine = world.app.extensions["db_engine"]
+    try:
+        db.downgrade(world.app, "0007")
+        tables = set(inspect(engine).get_table_names())
+        assert {"notification_setting", "notice", "outbox_message", "webhook_endpoint", "job_run"}.isdisjoint(tables)
+        assert "locale" not in {c["name"] for c in inspect(engine).get_columns("manager")}
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM assessment")).scalar_one() == 1
+            assert conn.execute(text("SELECT count(*) FROM manager")).scalar_one() == 3
+    finally:
+        db.upgrade(world.app)
+    with engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        assert compare_metadata(context, Base.metadata) == []
+        assert conn.execute(text("SELECT locale FROM manager WHERE email = 'anna@acme.example'")).scalar_one() == "de"

@@ -272,3 +272,66 @@ def test_deleting_an_organisation_drops_its_notices_and_unsent_mails(acme):
         session = db.session()
         assert session.scalar(select(func.count()).select_from(Notice)) == 0
         assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 0  # the unsent reminder about acme too
+
+
+def test_reminders_fire_the_due_evidence_and_review_webhooks_once(acme):
+    world = acme
+    from bot import webhooks
+    from bot.store.models import WebhookEndpoint
+
+    with world.app.app_context():
+        session = db.session()
+        organisation = session.scalar(select(Organisation).where(Organisation.slug == "acme"))
+        secret = webhooks.encrypt_secret(world.app.config, webhooks.new_secret())
+        events = ["item.due", "evidence.expiring", "review.due"]
+        session.add(WebhookEndpoint(organisation_id=organisation.id, url="https://93.184.215.14/hook", events=events, secret_encrypted=secret, created_by="t"))
+        session.commit()
+    soon = {"url": "https://dms.example/avv", "name": "AVV geheim", "expires": (date.today() + timedelta(days=3)).isoformat()}
+    assert manager_call(world, "POST", "/api/v1/orgs/acme/items/WA-10/evidence", soon).status_code == 201
+    run(world, "reminders", at(date.today()))
+    run(world, "reminders", at(date.today() + timedelta(days=1)))  # the same windows: nothing new
+    with world.app.app_context():
+        rows = db.session().scalars(select(OutboxMessage).where(OutboxMessage.channel == "webhook").order_by(OutboxMessage.id)).all()
+    assert sorted(r.event for r in rows) == ["evidence.expiring", "item.due"]
+    due = next(r for r in rows if r.event == "item.due").payload["body"]
+    assert due["type"] == "item.due" and due["data"] == {"organisation": "acme", "item": "WA-10", "due": acme.due.isoformat(), "overdue": False}
+    assert "AVV geheim" not in str([r.payload for r in rows])  # ids, not people's text
+
+
+def _cli(world, *args: str, **env: str):
+    from click.testing import CliRunner
+
+    from bot.cli import cli
+
+    base = {"DATABASE_URL": world.app.config["DATABASE_URL"], "SECRET_KEY": "test", "TASK_QUEUE_URL": "memory://", "PUBLIC_URL": "http://localhost"}
+    return CliRunner().invoke(cli, list(args), env={**base, **env})
+
+
+def test_jobs_list_and_run_work_without_a_worker_and_twice_changes_nothing(acme, mail_sink):
+    world = acme
+    mail = {"MAIL_SERVER": "127.0.0.1", "MAIL_PORT": str(mail_sink.port)}
+    listed = _cli(world, "jobs", "list")
+    assert listed.exit_code == 0 and "reminders" in listed.output and "not run yet" in listed.output
+    first = _cli(world, "jobs", "run", "reminders", **mail)
+    assert first.exit_code == 0, first.output
+    assert '"mails": 1' in first.output and '"sent": 1' in first.output
+    again = _cli(world, "jobs", "run", "reminders", **mail)
+    assert again.exit_code == 0 and '"mails": 0' in again.output and '"notices": 0' in again.output
+    assert len(mail_sink.wait_for(1)) == 1
+    listed = _cli(world, "jobs", "list")
+    assert "reminders" in listed.output and "(done)" in listed.output
+    for name in ("digest", "retention", "outbox"):
+        assert _cli(world, "jobs", "run", name, **mail).exit_code == 0
+    assert _cli(world, "jobs", "run", "nonsense").exit_code == 2
+
+
+def test_mail_test_sends_a_message_or_says_why_not(world, mail_sink):
+    sent = _cli(world, "mail-test", "ops@example.de", MAIL_SERVER="127.0.0.1", MAIL_PORT=str(mail_sink.port))
+    assert sent.exit_code == 0, sent.output
+    [message] = mail_sink.wait_for(1)
+    assert message["To"] == "ops@example.de" and "Testnachricht" in message["Subject"]
+    off = _cli(world, "mail-test", "ops@example.de")
+    assert off.exit_code == 1 and "MAIL_SERVER" in off.output
+    closed = _cli(world, "mail-test", "ops@example.de", MAIL_SERVER="127.0.0.1", MAIL_PORT="1")
+    assert closed.exit_code == 1 and "Could not send" in closed.output
+    assert _cli(world, "mail-test", "not an address", MAIL_SERVER="127.0.0.1", MAIL_PORT=str(mail_sink.port)).exit_code == 2

@@ -632,7 +632,7 @@ class JobRun(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(32))
-    period: Mapped[str] = mapped_column(String(16))  # 2026-11-25, 2026-W48, or "manual-<timestamp>"
+    period: Mapped[str] = mapped_column(String(32))  # the day (2026-11-25), or "manual-<timestamp>" for `jobs run`
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column()
     status: Mapped[str] = mapped_column(String(8), default="running")  # running, done, failed

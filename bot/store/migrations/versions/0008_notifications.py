@@ -73,7 +73,7 @@ def upgrade() -> None:
         "job_run",
         sa.Column("id", sa.Integer(), primary_key=True),
         sa.Column("name", sa.String(32), nullable=False),
-        sa.Column("period", sa.String(16), nullable=False),
+        sa.Column("period", sa.String(32), nullable=False),
         sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("status", sa.String(8), nullable=False),
