@@ -152,7 +152,12 @@ def test_a_manager_adds_a_webhook_copies_its_secret_and_deletes_it(browser, site
     assert [hook.locator("code").nth(i).inner_text() for i in range(hook.locator("code").count())] == ["assessment.completed", "item.due"]
     problems["one webhook"] = serious_accessibility_violations(page)
 
-    submit(page, "article.webhook form button[type=submit]")
+    page.click("article.webhook a[href$='/delete']")  # deleting asks first: it cannot be undone
+    assert "127.0.0.1" in page.locator("h1").inner_text() and page.locator("article.webhook").count() == 0
+    problems["confirm"] = serious_accessibility_violations(page)
+    with app.app_context():
+        assert db.session().scalar(select(func.count()).select_from(WebhookEndpoint)) == 1
+    submit(page, "main form button[type=submit].danger")
     assert page.locator("article.webhook").count() == 0
     assert "127.0.0.1" in page.locator("#done-note[role=status]").inner_text()
     problems["deleted"] = serious_accessibility_violations(page)

@@ -358,6 +358,7 @@ def test_every_html_page_has_the_policy_and_no_inline_code(area):
         "manage.profile": "/manage/orgs/acme/profile", "widget.frame": f"/widget/frame?embed_key={key}",
         "manage.item": "/manage/orgs/acme/items/WA-01", "manage.my_items": "/manage/my-items", "manage.progress": "/manage/orgs/acme/progress",
         "manage.portfolio": "/manage/portfolio", "manage.notifications": "/manage/notifications", "manage.webhooks": "/manage/orgs/acme/webhooks",
+        "manage.confirm_delete_webhook": "/manage/orgs/acme/webhooks/1/delete",
         "notifications.unsubscribe": "/unsubscribe/" + unsubscribe_token(area, 1, "reminders"),
     }  # fmt: skip
     not_html = {"static", "openapi.openapi_json", "main.health", "widget.script", "widget.style", "widget.texts", "wizard.start",

@@ -598,6 +598,11 @@ def test_the_manager_area_adds_shows_and_deletes_webhooks(area):
     assert client.post(f"{url}/{webhook_id}/delete", data={}).status_code == 400  # no CSRF token
     assert client.get("/manage/orgs/other/webhooks").status_code == 404
     assert client.post(f"/manage/orgs/other/webhooks/{webhook_id}/delete", data={"csrf_token": token}).status_code == 404
+    confirm = page(client.get(f"{url}/{webhook_id}/delete"))  # asks first, changes nothing
+    assert "127.0.0.1" in confirm.h1.get_text() and confirm.select_one("form button.danger") is not None
+    assert client.get(f"/manage/orgs/other/webhooks/{webhook_id}/delete").status_code == 404
+    with app.app_context():
+        assert db.session().scalar(select(func.count()).select_from(WebhookEndpoint)) == 1
     deleted = client.post(f"{url}/{webhook_id}/delete", data={"csrf_token": token})
     assert deleted.status_code == 303
     with app.app_context():

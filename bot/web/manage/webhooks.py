@@ -82,6 +82,17 @@ def create_webhook(slug: str) -> ResponseReturnValue:
     return _page(organisation, created={"webhook": endpoint, "secret": secret}, status=201)
 
 
+@bp.get("/orgs/<slug>/webhooks/<int:webhook_id>/delete")
+@login_required
+def confirm_delete_webhook(slug: str, webhook_id: int) -> ResponseReturnValue:
+    """Ask before deleting a webhook: it cannot be undone (a new one gets a new secret)."""
+    organisation = visible_organisation_or_404(slug)
+    endpoint = store.webhook_of(session(), organisation, webhook_id)
+    if endpoint is None:
+        abort(404)
+    return render_template("manage/delete_webhook.html", org=organisation, webhook=endpoint, host=store.host_of(endpoint.url))
+
+
 @bp.post("/orgs/<slug>/webhooks/<int:webhook_id>/delete")
 @login_required
 def delete_webhook(slug: str, webhook_id: int) -> ResponseReturnValue:
