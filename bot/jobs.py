@@ -212,8 +212,9 @@ def _add_notices(session: Session, candidates: list[_Candidate]) -> int:
 
 
 def deliver_notices(app: Flask, session: Session, now: datetime, cadences: Iterable[str]) -> int:
-    """Put each manager's unmailed notices whose kind comes at one of these cadences into one mail; how many mails.
+    """Put each manager's unmailed notices of one kind that comes at one of these cadences into one mail; how many mails.
 
+    One mail per manager and kind, so every mail's unsubscribe link turns off exactly what it carries.
     Weekly notices go out on Mondays (JOBS_TIMEZONE), or when the oldest has waited a week.
     Without a manager (deleted) a notice is dropped with them (foreign key cascade).
     """
@@ -223,7 +224,7 @@ def deliver_notices(app: Flask, session: Session, now: datetime, cadences: Itera
     if not pending:
         return 0
     settings = store.cadences_of(session, {n.manager_id for n in pending})
-    by_manager: dict[int, list[Notice]] = defaultdict(list)
+    by_manager: dict[tuple[int, str], list[Notice]] = defaultdict(list)
     for notice in pending:
         cadence = settings[notice.manager_id][notice.kind]
         if cadence == "off":
@@ -233,14 +234,13 @@ def deliver_notices(app: Flask, session: Session, now: datetime, cadences: Itera
             continue
         if cadence == "weekly" and local.weekday() != 0 and now - notice.created_at < timedelta(days=7):
             continue
-        by_manager[notice.manager_id].append(notice)
-    managers = {m.id: m for m in session.scalars(select(Manager).where(Manager.id.in_(list(by_manager))))}
+        by_manager[notice.manager_id, notice.kind].append(notice)
+    managers = {m.id: m for m in session.scalars(select(Manager).where(Manager.id.in_([m for m, _kind in by_manager])))}
     mails = 0
-    for manager_id, notices in by_manager.items():
+    for (manager_id, kind), notices in by_manager.items():
         manager = managers[manager_id]
-        kinds = sorted({n.kind for n in notices})
         context = {"email": manager.email, "notices": [_notice_view(n) for n in notices]}
-        payload = {"template": "notices", "context": context, "unsubscribe": [manager_id, kinds[0]] if len(kinds) == 1 else None}
+        payload = {"template": "notices", "context": context, "unsubscribe": [manager_id, kind]}
         organisations = {n.organisation_id for n in notices}
         only = organisations.pop() if len(organisations) == 1 else None  # deleted with its organisation before it is sent
         key = f"notices:{manager_id}:{notices[0].id}"

@@ -165,6 +165,11 @@ def test_cadences_off_daily_weekly_and_immediately(acme, mail_sink):
     run(world, "reminders", at(monday + timedelta(days=1)))
     send(world)
     assert len(mail_sink.wait_for(2)) == 2 and "abgeschlossen" in parts(mail_sink.messages[-1])[0]
+    # every mail carries one kind and the link that turns exactly that kind off
+    from bot.mail import read_unsubscribe_token
+
+    kinds = [read_unsubscribe_token(world.app, m["List-Unsubscribe"].strip("<>").rsplit("/", 1)[1])[1] for m in mail_sink.messages]
+    assert kinds == ["reminders", "completions"]
 
 
 def test_a_completed_assessment_and_a_submission_tell_the_managers_at_once(world, mail_sink):
