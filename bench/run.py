@@ -1,7 +1,8 @@
 """`make bench`: every benchmark in one run, printed and written to bench-report.json.
 
     python bench/run.py            the full run (HTTP turns 15 s per app on SQLite and PostgreSQL,
-                                   1,000 organisations, 10,000 assessments)
+                                   1,000 organisations, 10,000 assessments, the reminders job for
+                                   100 and 1,000 organisations)
     python bench/run.py --short    a quick run of the same code (the test suite uses it)
 Benchmarks are not tests: they report against the targets in DESIGN.md and never fail on a number.
 """
@@ -18,7 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench import engine_turn, exports, http_turns, living, memory  # noqa: E402
+from bench import engine_turn, exports, http_turns, living, memory, reminders  # noqa: E402
 
 
 def main() -> int:
@@ -47,6 +48,9 @@ def main() -> int:
     living_result = living.run(3 if args.short else 5, 20 if args.short else living.CONSULTANT_ORGS, databases)
     report["living"] = living_result
     print(living.describe(living_result))
+    reminders_result = reminders.run((50,) if args.short else reminders.SIZES, databases)
+    report["reminders"] = reminders_result
+    print(reminders.describe(reminders_result))
     memory_result = memory.run(400 if args.short else 10_000)
     report["memory"] = memory_result
     print(memory.describe(memory_result))

@@ -30,6 +30,7 @@ def test_make_bench_short_mode_produces_its_report(tmp_path):
         "CSV of 100 organisations",
         "living checklist on sqlite",
         "10 MB upload",
+        "reminders job on sqlite (50 organisations",
         "memory: worker RSS",
     ):
         assert line in result.stdout
@@ -40,4 +41,10 @@ def test_make_bench_short_mode_produces_its_report(tmp_path):
     assert report["exports"]["csv_rows"] == 100 * len(contract.item_ids(2))  # one row per item of the latest version, per organisation
     living = report["living"][0]
     assert living["database"] == "sqlite" and living["checklist_json_ms"] > 0 and living["upload_10mb_ms"] > 0
+    reminders = report["reminders"][0]
+    assert reminders["database"] == "sqlite" and reminders["organisations"] == 50
+    assert reminders["first"]["notices"] > 0 and reminders["first"]["mails"] > 0 and reminders["first"]["webhooks"] > 0
+    assert reminders["notices_stored"] == reminders["first"]["notices"]  # every notice was stored once
+    assert reminders["second"]["notices"] == 0 and reminders["second"]["mails"] == 0 and reminders["second"]["webhooks"] == 0  # the sent-log
+    assert reminders["outbox"]["mail"] == reminders["first"]["mails"] and reminders["first"]["queries"] > 0
     assert report["memory"]["rss_after_kib"] > 0 and report["engine_turn_median_us"] > 0
