@@ -18,7 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Flask
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -39,7 +39,6 @@ from .store.models import (
     NotificationSetting,
     Organisation,
     OutboxMessage,
-    WebhookEndpoint,
     utcnow,
 )
 from .turns import FlowUnavailableError, TurnService
@@ -108,7 +107,7 @@ def reminders(app: Flask, now: datetime) -> dict[str, Any]:
     members: dict[int, list[int]] = defaultdict(list)
     for manager_id, organisation_id in session.execute(select(Membership.manager_id, Membership.organisation_id).order_by(Membership.manager_id)):
         members[organisation_id].append(manager_id)
-    hooked = set(session.scalars(select(WebhookEndpoint.organisation_id).distinct()))
+    endpoints = store.endpoints_of(session, ids)
     candidates: list[_Candidate] = []
     webhooks: list[tuple[Organisation, str, dict[str, Any], str]] = []
 
@@ -178,7 +177,8 @@ def reminders(app: Flask, now: datetime) -> dict[str, Any]:
             tell(organisation, [], "new_version", key, {"version": record.flow_version, "latest": newest})
 
     added = _add_notices(session, candidates)
-    fired = sum(store.fire_webhooks(session, o, event, data, key=key) for o, event, data, key in webhooks if o.id in hooked)
+    deliveries = [row for o, event, data, key in webhooks if o.id in endpoints for row in store.webhook_messages(o, endpoints[o.id], event, data, key)]
+    fired = store.enqueue_many(session, deliveries)
     session.commit()
     mailed = deliver_notices(app, session, now, ("daily", "weekly"))
     return {"notices": added, "webhooks": fired, "mails": mailed}
@@ -204,10 +204,14 @@ def _add_notices(session: Session, candidates: list[_Candidate]) -> int:
         chunk = keys[start : start + 500]
         seen.update((manager_id, key) for manager_id, key in session.execute(select(Notice.manager_id, Notice.key).where(Notice.key.in_(chunk))))
     new = [c for pair, c in wanted.items() if pair not in seen]
-    session.add_all(
-        Notice(manager_id=c.manager_id, organisation_id=c.organisation.id, kind="reminders", topic=c.topic, key=c.key, data=c.data) for c in new
-    )
-    session.flush()
+    if new:  # one statement (the ORM would insert row by row on SQLite to read back each id)
+        now = utcnow()
+        rows = [
+            {"manager_id": c.manager_id, "organisation_id": c.organisation.id, "kind": "reminders", "topic": c.topic, "key": c.key}
+            | {"data": c.data, "created_at": now}
+            for c in new
+        ]
+        session.execute(insert(Notice), rows)
     return len(new)
 
 
@@ -236,20 +240,23 @@ def deliver_notices(app: Flask, session: Session, now: datetime, cadences: Itera
             continue
         by_manager[notice.manager_id, notice.kind].append(notice)
     managers = {m.id: m for m in session.scalars(select(Manager).where(Manager.id.in_([m for m, _kind in by_manager])))}
-    mails = 0
+    mails = []
     for (manager_id, kind), notices in by_manager.items():
         manager = managers[manager_id]
         context = {"email": manager.email, "notices": [_notice_view(n) for n in notices]}
         payload = {"template": "notices", "context": context, "unsubscribe": [manager_id, kind]}
         organisations = {n.organisation_id for n in notices}
         only = organisations.pop() if len(organisations) == 1 else None  # deleted with its organisation before it is sent
-        key = f"notices:{manager_id}:{notices[0].id}"
-        store.enqueue(session, "mail", key, "notices", payload, recipient=manager.email, locale=manager.locale, organisation_id=only)
-        for notice in notices:
-            notice.mailed_at = now
-        mails += 1
+        mail = {"channel": "mail", "key": f"notices:{manager_id}:{notices[0].id}", "event": "notices", "payload": payload}
+        mails.append(mail | {"recipient": manager.email, "locale": manager.locale, "organisation_id": only})
+    with session.no_autoflush:
+        store.enqueue_many(session, mails)
+    mailed = [n.id for notices in by_manager.values() for n in notices]
+    for start in range(0, len(mailed), 500):
+        chunk = mailed[start : start + 500]
+        session.execute(update(Notice).where(Notice.id.in_(chunk)).values(mailed_at=now), execution_options={"synchronize_session": False})
     session.commit()
-    return mails
+    return len(mails)
 
 
 def _notice_view(notice: Notice) -> dict[str, Any]:
@@ -434,6 +441,7 @@ def run_job(app: Flask, name: str, now: datetime | None = None, period: str | No
     """
     job = JOBS[name]
     moment = now or utcnow()
+    db.session().info["in_worker"] = True  # what it queues is sent by this run (or the next tick): no nudges
     if job.hour_setting is None:
         return job.run(app, moment)
     session = db.session()
@@ -456,6 +464,7 @@ def tick(app: Flask, now: datetime | None = None) -> dict[str, Any]:
     """What the worker runs every minute: each daily job once its hour has come today (or a missed day), then the outbox."""
     moment = now or utcnow()
     local = local_now(app, moment)
+    db.session().info["in_worker"] = True
     done: dict[str, Any] = {}
     for job in JOBS.values():
         if job.hour_setting is None:

@@ -59,6 +59,8 @@ def init_app(app: Flask) -> None:
 
     @event.listens_for(sessions, "after_commit")
     def _nudge(session: Session) -> None:
+        if session.in_transaction():
+            return  # a savepoint's commit: wait for the outermost, which makes the rows visible to the worker
         if session.info.pop("outbox_added", False) and not session.info.get("in_worker"):
             try:
                 send_outbox()

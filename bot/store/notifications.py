@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -171,6 +171,30 @@ def enqueue(
     return message
 
 
+def enqueue_many(session: Session, messages: list[dict[str, Any]]) -> int:
+    """Add many messages in one INSERT (each a dict of columns: channel, key, event, payload, ...); a key that exists is left out.
+
+    For the jobs, which add hundreds at once: one key lookup per 500 keys, then one statement.
+    Two runs adding the same key at once cannot happen (a job's run is claimed), so a clash
+    would raise and roll the run back rather than be skipped silently.
+    """
+    fresh: dict[str, dict[str, Any]] = {}
+    for message in messages:
+        fresh.setdefault(message["key"], message)
+    keys = list(fresh)
+    for start in range(0, len(keys), 500):
+        for key in session.scalars(select(OutboxMessage.key).where(OutboxMessage.key.in_(keys[start : start + 500]))):
+            fresh.pop(key, None)
+    if not fresh:
+        return 0
+    now = utcnow()
+    defaults = {"organisation_id": None, "webhook_id": None, "recipient": None, "locale": "de", "status": "pending", "attempts": 0}
+    rows = [{**defaults, **message, "next_attempt_at": now, "created_at": now} for message in fresh.values()]
+    session.execute(insert(OutboxMessage), rows)
+    session.info["outbox_added"] = True
+    return len(rows)
+
+
 def claim_due(
     session: Session, claim_seconds: float, limit: int = 100, now: datetime | None = None, channels: Iterable[str] = ("mail", "webhook")
 ) -> list[int]:
@@ -241,21 +265,40 @@ def webhook_payload(event_type: str, organisation: Organisation, data: dict[str,
     return {"type": event_type, "timestamp": (at or utcnow()).isoformat(), "data": {"organisation": organisation.slug, **data}}
 
 
-def fire_webhooks(session: Session, organisation: Organisation, event_type: str, data: dict[str, Any], key: str | None = None) -> int:
-    """Add a delivery for every webhook of the organisation subscribed to the event type; how many.
+def webhook_messages(
+    organisation: Organisation, endpoints: Iterable[WebhookEndpoint], event_type: str, data: dict[str, Any], key: str | None = None
+) -> list[dict[str, Any]]:
+    """The outbox rows (as column values) of one event for the organisation's endpoints subscribed to its type.
 
     `key` (e.g. the reminder's key) makes a repeated cause add nothing: one delivery per cause and endpoint.
     """
-    endpoints = session.scalars(select(WebhookEndpoint).where(WebhookEndpoint.organisation_id == organisation.id).order_by(WebhookEndpoint.id))
-    added = 0
+    rows = []
     for endpoint in endpoints:
         if event_type not in endpoint.events:
             continue
         message_id = new_message_id()
         unique = f"webhook:{endpoint.id}:{key}" if key else f"webhook:{endpoint.id}:{message_id}"
         payload = {"id": message_id, "body": webhook_payload(event_type, organisation, data)}
-        added += enqueue(session, "webhook", unique, event_type, payload, organisation_id=organisation.id, webhook_id=endpoint.id) is not None
-    return added
+        row = {"channel": "webhook", "key": unique, "event": event_type, "payload": payload}
+        rows.append(row | {"organisation_id": organisation.id, "webhook_id": endpoint.id})
+    return rows
+
+
+def endpoints_of(session: Session, organisation_ids: Iterable[int]) -> dict[int, list[WebhookEndpoint]]:
+    """The webhook endpoints of many organisations in one query."""
+    found: dict[int, list[WebhookEndpoint]] = {}
+    ids = list(set(organisation_ids))
+    if ids:
+        query = select(WebhookEndpoint).where(WebhookEndpoint.organisation_id.in_(ids)).order_by(WebhookEndpoint.id)
+        for endpoint in session.scalars(query):
+            found.setdefault(endpoint.organisation_id, []).append(endpoint)
+    return found
+
+
+def fire_webhooks(session: Session, organisation: Organisation, event_type: str, data: dict[str, Any], key: str | None = None) -> int:
+    """Add a delivery for every webhook of the organisation subscribed to the event type; how many."""
+    endpoints = endpoints_of(session, [organisation.id]).get(organisation.id, [])
+    return enqueue_many(session, webhook_messages(organisation, endpoints, event_type, data, key))
 
 
 def on_event(session: Session, event: Event, organisation: Organisation | None) -> None:
