@@ -12,7 +12,7 @@ from flask_login import login_required
 from ...i18n import N_
 from ...store import webhooks as store
 from ...store.db import session
-from ...store.models import Organisation
+from ...store.models import Organisation, WebhookEndpoint
 from ...store.notifications import WEBHOOK_EVENTS
 from ..records import actor
 from ..webhooks_api import webhook_message
@@ -82,14 +82,20 @@ def create_webhook(slug: str) -> ResponseReturnValue:
     return _page(organisation, created={"webhook": endpoint, "secret": secret}, status=201)
 
 
-@bp.get("/orgs/<slug>/webhooks/<int:webhook_id>/delete")
-@login_required
-def confirm_delete_webhook(slug: str, webhook_id: int) -> ResponseReturnValue:
-    """Ask before deleting a webhook: it cannot be undone (a new one gets a new secret)."""
+def _webhook_or_404(slug: str, webhook_id: int) -> tuple[Organisation, WebhookEndpoint]:
+    """The organisation the manager may see and its webhook; 404 for anything else."""
     organisation = visible_organisation_or_404(slug)
     endpoint = store.webhook_of(session(), organisation, webhook_id)
     if endpoint is None:
         abort(404)
+    return organisation, endpoint
+
+
+@bp.get("/orgs/<slug>/webhooks/<int:webhook_id>/delete")
+@login_required
+def confirm_delete_webhook(slug: str, webhook_id: int) -> ResponseReturnValue:
+    """Ask before deleting a webhook: it cannot be undone (a new one gets a new secret)."""
+    organisation, endpoint = _webhook_or_404(slug, webhook_id)
     return render_template("manage/delete_webhook.html", org=organisation, webhook=endpoint, host=store.host_of(endpoint.url))
 
 
@@ -97,10 +103,7 @@ def confirm_delete_webhook(slug: str, webhook_id: int) -> ResponseReturnValue:
 @login_required
 def delete_webhook(slug: str, webhook_id: int) -> ResponseReturnValue:
     """Delete a webhook with its deliveries and return to the list, which says so."""
-    organisation = visible_organisation_or_404(slug)
-    endpoint = store.webhook_of(session(), organisation, webhook_id)
-    if endpoint is None:
-        abort(404)
+    organisation, endpoint = _webhook_or_404(slug, webhook_id)
     host = store.host_of(endpoint.url)
     store.delete(session(), organisation, endpoint, actor(me(), SURFACE))
     flash(gettext(DELETED) % {"host": host})
