@@ -52,7 +52,10 @@ def defaults(instance_path: str) -> dict[str, object]:
         "RATELIMIT_STORAGE_URI": "memory://",
         "RATELIMIT_CREATE": "20 per minute",
         "RATELIMIT_TURN": "120 per minute",
-        "RATELIMIT_LOGIN": "10 per 15 minutes",
+        # Logins: failures free per account and per client address, then waits doubling from 1 s up to this many seconds.
+        "LOGIN_FREE_FAILURES": 5,
+        "LOGIN_FREE_FAILURES_PER_ADDRESS": 20,
+        "LOGIN_MAX_WAIT": 900,
         # A respondent's result by mail: per assessment and per address (HMAC of it).
         "RATELIMIT_RESULT_MAIL": "3 per hour",
         # How many reverse proxies in front set X-Forwarded-For/-Proto/-Host (0: none, trust no such header).

@@ -1,4 +1,4 @@
-"""Rate limits: assessment creation and turns per client address, logins per account; 429 changes nothing."""
+"""Rate limits: assessment creation and turns per client address, login failures per account and address; 429 changes nothing."""
 
 from __future__ import annotations
 
@@ -22,7 +22,8 @@ from tests.conftest import _fresh_app, add_organisation, skip_or_fail, start_gun
 @pytest.fixture
 def limited(tmp_path, locales_dir):
     """An app with small limits, switched on, and a clean limiter."""
-    limits = {"RATELIMIT_ENABLED": True, "RATELIMIT_CREATE": "3 per minute", "RATELIMIT_TURN": "2 per minute", "RATELIMIT_LOGIN": "3 per 15 minutes"}
+    limits = {"RATELIMIT_ENABLED": True, "RATELIMIT_CREATE": "3 per minute", "RATELIMIT_TURN": "2 per minute", "LOGIN_FREE_FAILURES": 3,
+              "LOGIN_FREE_FAILURES_PER_ADDRESS": 6}  # fmt: skip
     url = f"sqlite:///{tmp_path / 'limits.sqlite'}"
     app = create_app({"TESTING": True, "SECRET_KEY": "test", "DATABASE_URL": url, "LOCALES_DIR": str(locales_dir), **limits})
     db.upgrade(app)
@@ -65,21 +66,93 @@ def test_turns_are_limited_and_a_refused_turn_changes_nothing(limited):
         assert db.session().scalar(select(Assessment.state)) == "initiator"
 
 
-def test_logins_are_limited_per_account(limited):
-    with limited.app_context():
+def _anna(app) -> None:
+    with app.app_context():
         session = db.session()
         org = session.scalar(select(Organisation)) or Organisation(slug="acme", name="ACME")
         session.add(org)
         session.commit()
         create_manager(session, "anna@example.de", [org], password="correct horse battery")
-    limited.config["WTF_CSRF_ENABLED"] = False
+    app.config["WTF_CSRF_ENABLED"] = False
+
+
+def _login(client, email: str, password: str, address: str = "127.0.0.1"):
+    return client.post("/manage/login", data={"email": email, "password": password}, environ_base={"REMOTE_ADDR": address})
+
+
+def test_failed_logins_make_the_account_wait_longer_and_longer(limited):
+    _anna(limited)
     client = limited.test_client()
-    for _ in range(3):
-        assert client.post("/manage/login", data={"email": "anna@example.de", "password": "guess"}).status_code == 401
-    blocked = client.post("/manage/login", data={"email": "Anna@Example.de", "password": "correct horse battery"})
-    assert blocked.status_code == 429 and "Retry-After" in blocked.headers  # even the right password waits
-    assert client.post("/manage/login", data={"email": "someone@example.de", "password": "guess"}).status_code == 401  # another account
+    for _ in range(3):  # the free failures
+        assert _login(client, "anna@example.de", "guess").status_code == 401
+    assert _login(client, "anna@example.de", "guess").status_code == 401  # one more: now the account waits
+    blocked = _login(client, "Anna@Example.de", "correct horse battery", "10.0.0.9")  # from anywhere, even with the right password
+    assert blocked.status_code == 429 and 1 <= int(blocked.headers["Retry-After"]) <= 2
+    assert "Sekunden" in blocked.get_data(as_text=True)  # a clear, localised message
+    assert _login(client, "someone@example.de", "guess", "10.0.0.8").status_code == 401  # another account is not held up
     assert client.get("/manage/login").status_code == 200  # only attempts count, not the page
+    # the waits double: after the 5th failure 2 s, after the 6th 4 s (the store's expiries, read directly)
+    from bot.web.manage import throttle
+
+    with limited.test_request_context(environ_base={"REMOTE_ADDR": "10.0.0.7"}):
+        for expected in (2, 4):
+            throttle.record_failure("anna@example.de")
+            assert expected - 1 <= throttle.wait_seconds("anna@example.de") <= expected
+
+
+def test_successful_logins_never_count_and_clear_the_accounts_failures(limited):
+    _anna(limited)
+    client = limited.test_client()
+    for _ in range(12):  # more than the free failures: an owner logging in often is never held up
+        assert _login(client, "anna@example.de", "correct horse battery").status_code == 303
+        client.post("/manage/logout")
+    for _ in range(3):
+        assert _login(client, "anna@example.de", "guess").status_code == 401
+    assert _login(client, "anna@example.de", "correct horse battery").status_code == 303  # clears the 3 failures
+    client.post("/manage/logout")
+    for _ in range(3):
+        assert _login(client, "anna@example.de", "guess").status_code == 401  # three free again
+
+
+def test_one_address_trying_many_accounts_is_slowed(limited):
+    _anna(limited)
+    client = limited.test_client()
+    for n in range(6):  # six accounts (the address's free failures), each failing once
+        assert _login(client, f"user{n}@example.de", "guess", "203.0.113.5").status_code == 401
+    assert _login(client, "user6@example.de", "guess", "203.0.113.5").status_code == 401  # the 7th: the address now waits
+    assert _login(client, "user7@example.de", "guess", "203.0.113.5").status_code == 429
+    assert _login(client, "anna@example.de", "correct horse battery", "198.51.100.1").status_code == 303  # elsewhere: fine
+
+
+def test_unknown_accounts_cost_the_same_hash_and_get_the_same_answer(limited, monkeypatch):
+    _anna(limited)
+    from bot.store import managers
+
+    checked: list[str] = []
+    real = managers.check_password_hash
+    monkeypatch.setattr(managers, "check_password_hash", lambda stored, password: checked.append(stored) or real(stored, password))
+    client = limited.test_client()
+    known = _login(client, "anna@example.de", "guess")
+    unknown = _login(client, "nobody@example.de", "guess")
+    assert checked and len(checked) == 2  # a hash was checked for the unknown account too
+    assert (known.status_code, unknown.status_code) == (401, 401)
+    assert known.get_data(as_text=True).replace("anna@example.de", "X") == unknown.get_data(as_text=True).replace("nobody@example.de", "X")
+
+
+def test_the_csrf_token_changes_at_login(limited):
+    _anna(limited)
+    limited.config["WTF_CSRF_ENABLED"] = True
+    client = limited.test_client()
+    import re
+
+    form = client.get("/manage/login").get_data(as_text=True)
+    before = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
+    with client.session_transaction() as cookie:
+        raw_before = cookie["csrf_token"]
+    assert client.post("/manage/login", data={"email": "anna@example.de", "password": "correct horse battery", "csrf_token": before}).status_code == 303
+    client.get("/manage/")  # a page with a form makes the new token
+    with client.session_transaction() as cookie:
+        assert cookie.get("csrf_token") not in (None, raw_before)
 
 
 def test_the_switch_turns_limits_off(tmp_path, locales_dir, monkeypatch):

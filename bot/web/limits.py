@@ -1,15 +1,15 @@
-"""Rate limits (Flask-Limiter): assessment creation and turns per client address, logins per account.
+"""Rate limits (Flask-Limiter): assessment creation and turns per client address (logins: bot/web/manage/throttle.py).
 
 Memory storage by default (one process); with several workers or hosts set
 RATELIMIT_STORAGE_URI to a shared store (e.g. redis://127.0.0.1:6379). The limits are
-configurable (RATELIMIT_CREATE, RATELIMIT_TURN, RATELIMIT_LOGIN), and
+configurable (RATELIMIT_CREATE, RATELIMIT_TURN), and
 FLASK_RATELIMIT_ENABLED=false switches them off (the benchmarks do). A refused request
 gets 429 with a localised message and Retry-After, and changes nothing.
 """
 
 from __future__ import annotations
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
@@ -24,16 +24,6 @@ def create_limit() -> str:
 def turn_limit() -> str:
     """How many turns one client address may take."""
     return current_app.config["RATELIMIT_TURN"]
-
-
-def login_limit() -> str:
-    """How many login attempts one account may get."""
-    return current_app.config["RATELIMIT_LOGIN"]
-
-
-def login_account() -> str:
-    """Logins are limited per account (the e-mail address), so guessing one password is slow from anywhere."""
-    return "login:" + request.form.get("email", "").strip().lower()[:254]
 
 
 def init_app(app: Flask) -> None:
