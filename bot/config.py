@@ -67,6 +67,9 @@ def defaults(instance_path: str) -> dict[str, object]:
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": os.environ.get("SESSION_COOKIE_SECURE", "").lower() in ("1", "true", "yes"),
+        # A manager's session ends after this long without a request, and this long after login whatever happens.
+        "SESSION_IDLE_MINUTES": int(os.environ.get("SESSION_IDLE_MINUTES") or 480),
+        "SESSION_MAX_DAYS": int(os.environ.get("SESSION_MAX_DAYS") or 7),
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         # The task queue (Huey): a SQLite file in the instance folder, or Redis for several hosts

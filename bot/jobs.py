@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from . import delivery
 from .engine.vocabulary import ItemStatus
 from .review import review_due
-from .store import assessments, db, submissions
+from .store import assessments, db, sessions, submissions
 from .store import notifications as store
 from .store import tracking as tracking_store
 from .store.models import (
@@ -373,8 +373,10 @@ def purge(session: Session, config: Any, now: datetime | None = None, older_than
     self_assessments = submissions.purge_self_assessments(session, days)
     # Sent mails and deliveries are kept a month (the deliveries list); their content is not needed longer.
     old = session.execute(delete(OutboxMessage).where(OutboxMessage.status != "pending", OutboxMessage.created_at < moment - timedelta(days=30)))
+    ended = sessions.purge(session, timedelta(days=int(config["SESSION_MAX_DAYS"])), moment)
     session.commit()
-    return {"abandoned": abandoned, "self_assessments": self_assessments, "outbox": int(old.rowcount or 0), "cutoff": cutoff.isoformat()}  # type: ignore[attr-defined]
+    outbox = int(old.rowcount or 0)  # type: ignore[attr-defined]
+    return {"abandoned": abandoned, "self_assessments": self_assessments, "outbox": outbox, "sessions": ended, "cutoff": cutoff.isoformat()}
 
 
 def retention(app: Flask, now: datetime) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""Migrations 0007 (the living checklist) and 0008 (notifications) go back and forward again on SQLite and PostgreSQL."""
+"""Migrations 0007 (the living checklist), 0008 (notifications) and 0009 (manager sessions) go back and forward again on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -59,3 +59,21 @@ def test_migration_0008_goes_back_and_forth(world):
         context = MigrationContext.configure(conn, opts={"compare_type": True})
         assert compare_metadata(context, Base.metadata) == []
         assert conn.execute(text("SELECT locale FROM manager WHERE email = 'anna@acme.example'")).scalar_one() == "de"
+
+
+def test_migration_0009_goes_back_and_forth(world):
+    """Going back drops the manager sessions (everyone logs in again); forward again, the schema matches the models."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from bot.store.models import Base
+
+    engine = world.app.extensions["db_engine"]
+    try:
+        db.downgrade(world.app, "0008")
+        assert "manager_session" not in set(inspect(engine).get_table_names())
+    finally:
+        db.upgrade(world.app)
+    with engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        assert compare_metadata(context, Base.metadata) == []

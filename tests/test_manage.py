@@ -359,7 +359,7 @@ def test_every_html_page_has_the_policy_and_no_inline_code(area):
         "manage.item": "/manage/orgs/acme/items/WA-01", "manage.my_items": "/manage/my-items", "manage.progress": "/manage/orgs/acme/progress",
         "manage.portfolio": "/manage/portfolio", "manage.notifications": "/manage/notifications", "manage.webhooks": "/manage/orgs/acme/webhooks",
         "manage.confirm_delete_webhook": "/manage/orgs/acme/webhooks/1/delete",
-        "notifications.unsubscribe": "/unsubscribe/" + unsubscribe_token(area, 1, "reminders"),
+        "notifications.unsubscribe": "/unsubscribe/" + unsubscribe_token(area, 1, "reminders"), "manage.sessions_page": "/manage/sessions",
     }  # fmt: skip
     not_html = {"static", "openapi.openapi_json", "main.health", "widget.script", "widget.style", "widget.texts", "wizard.start",
                 "respondent.respondent_submit", "wizard.result_pdf", "manage.all_checklists", "manage.export", "manage.document_download",

@@ -89,8 +89,11 @@ def rotate_token(session: Session, manager: Manager) -> str:
 
 
 def set_password(session: Session, manager: Manager, password: str) -> None:
-    """Set a manager's password for the manager area (stored as a salted hash)."""
+    """Set a manager's password for the manager area (stored as a salted hash); every session of theirs ends."""
+    from .sessions import end_all
+
     manager.password_hash = generate_password_hash(password)
+    end_all(session, manager.id)
     session.commit()
 
 

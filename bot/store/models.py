@@ -639,3 +639,23 @@ class JobRun(Base):
     summary: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
     __table_args__ = (UniqueConstraint("name", "period", name="uq_job_run_period"),)
+
+
+class ManagerSession(Base):
+    """A manager's login in one browser, kept on the server so that it can be ended at once.
+
+    The cookie holds only a random key; the row (its SHA-256) says whether the login still
+    counts: not ended (logout, "end this session", a new password), used within the idle
+    timeout and younger than the absolute limit.
+    """
+
+    __tablename__ = "manager_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    manager_id: Mapped[int] = mapped_column(ForeignKey("manager.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column()
+    device: Mapped[str] = mapped_column(String(200), default="")  # the browser's User-Agent, shortened
+    address: Mapped[str | None] = mapped_column(String(64))

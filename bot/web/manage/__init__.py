@@ -27,7 +27,9 @@ bp = Blueprint("manage", __name__, url_prefix="/manage")
 login_manager = LoginManager()
 login_manager.login_view = "manage.login"
 login_manager.login_message = N_("Please log in to see this page.")
-login_manager.session_protection = "strong"
+# Sessions are records on the server (bot/store/sessions.py), ended at logout and on demand; Flask-Login's
+# "strong" protection hashed the client address from a spoofable X-Forwarded-For and adds nothing to them.
+login_manager.session_protection = None
 
 
 def init_app(app: Flask) -> None:
@@ -66,7 +68,7 @@ def visible_organisation_or_404(slug: str) -> Organisation:
 
 
 # The views register themselves on `bp` when imported (the microblog layout); they need `bp` first.
-from . import admin, auth, event_log, items, my_items, notifications, organisations, profile, progress, respondent_links, self_check, webhooks  # noqa: E402
+from . import admin, auth, event_log, items, my_items, notifications, organisations, profile, progress, respondent_links, self_check, sessions, webhooks  # noqa: E402
 
 __all__ = [
     "admin",
@@ -83,5 +85,6 @@ __all__ = [
     "progress",
     "respondent_links",
     "self_check",
+    "sessions",
     "webhooks",
 ]
