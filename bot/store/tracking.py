@@ -289,7 +289,10 @@ def clean_url(url: object) -> str:
 
     if not isinstance(url, str) or len(url) > URL_MAX_LENGTH or any(ord(c) <= 32 or ord(c) == 127 for c in url):
         raise TrackingError("url", "invalid_url")
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:  # a broken IPv6 literal ("http://[")
+        raise TrackingError("url", "invalid_url") from exc
     if parts.scheme not in ("https", "http") or not parts.netloc:
         raise TrackingError("url", "invalid_url")
     return url
