@@ -318,7 +318,7 @@ def _last_digest_recent(session: Session, manager_id: int, now: datetime) -> boo
 
 def _digest_rows(session: Session, service: TurnService, manager: Manager, today: date, now: datetime, interval: int) -> list[dict[str, Any]]:
     """Per organisation of the manager's: its name, slug and counts (items open, critical, overdue; evidence expiring; review due)."""
-    if manager.is_admin:
+    if manager.is_operator:
         organisations = list(session.scalars(select(Organisation).order_by(Organisation.name)))
     else:
         query = select(Organisation).join(Membership).where(Membership.manager_id == manager.id).order_by(Organisation.name)

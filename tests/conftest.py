@@ -390,7 +390,7 @@ def world(backend_app) -> World:
         session.commit()
         _m, anna = create_manager(session, "anna@acme.example", [acme])
         _m, otto = create_manager(session, "otto@other.example", [other])
-        _m, root = create_manager(session, "root@example.org", [], role="admin")
+        _m, root = create_manager(session, "root@example.org", [], operator=True)
         keys = acme.embed_key, other.embed_key
     links = add_respondent_link(backend_app, "acme"), add_respondent_link(backend_app, "other")
     return World(backend_app, Api(backend_app), keys[0], keys[1], anna, otto, root, *links)

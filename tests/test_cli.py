@@ -240,7 +240,7 @@ def test_create_manager_prints_a_token_once_and_stores_its_hash(runner, app):
     [
         (("create-manager", "x@acme.example", "--org", "nope"), None, "no organisation 'nope'"),
         (("create-manager", "not-an-address", "--org", "acme"), None, "'not-an-address' is not an e-mail address"),
-        (("create-manager", "x@acme.example", "--org", "acme", "--password-stdin"), "short\n", "at least 10 characters"),
+        (("create-manager", "x@acme.example", "--org", "acme", "--password-stdin"), "short\n", "at least 12 characters"),
         (("create-manager", "anna@acme.example", "--org", "acme"), None, "exists already"),
         (("add-member", "nobody@acme.example", "--org", "acme"), None, "no manager"),
         (("rotate-token", "nobody@acme.example"), None, "no manager"),
@@ -313,7 +313,7 @@ def test_add_member_and_rotate_token(runner, app):
 def test_admin_role_sees_every_organisation(runner, app):
     _invoke(runner, "create-org", "acme", "--name", "ACME")
     _invoke(runner, "create-org", "beta", "--name", "Beta")
-    token = _invoke(runner, "create-manager", "root@example.de", "--org", "acme", "--role", "admin").output.strip()
+    token = _invoke(runner, "create-manager", "root@example.de", "--org", "acme", "--operator").output.strip()
     listed = app.test_client().get("/api/v1/orgs", headers={"Authorization": f"Bearer {token}"}).get_json()["organisations"]
     assert [o["slug"] for o in listed] == ["acme", "beta"]
 

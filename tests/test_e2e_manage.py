@@ -25,7 +25,7 @@ def base(live_server) -> str:
         org = Organisation(slug="acme", name="Bäckerei Muster GmbH", locale="de", flow_version=1)
         session.add(org)
         session.commit()
-        create_manager(session, "anna@example.de", [org], password=PASSWORD, role="admin")
+        create_manager(session, "anna@example.de", [org], password=PASSWORD, operator=True)
     key = add_respondent_link(app, "acme")
     api = Api(app)
     for answers in (INTERNAL_ONLY, {**GOLDEN[1][1], "company_name": "Bäckerei Muster GmbH"}):

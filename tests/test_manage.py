@@ -34,7 +34,7 @@ def area(app):
         session.add_all(orgs.values())
         session.commit()
         create_manager(session, "anna@example.de", [orgs["acme"], orgs["beta"]], password=PASSWORD)
-        create_manager(session, "root@example.de", [], password=PASSWORD, role="admin")
+        create_manager(session, "root@example.de", [], password=PASSWORD, operator=True)
     keys = {slug: add_respondent_link(app, slug) for slug in orgs}
     api = Api(app)
     for slug, answers in [("acme", {**GOLDEN[1][1], "company_name": PAYLOAD}), ("acme", GOLDEN[0][1]), ("other", INTERNAL_ONLY)]:
@@ -283,7 +283,7 @@ def test_admin_page_refuses_a_slug_outside_the_rule_in_the_page_language(area, s
         ({"create": "organisation", "slug": "neu", "name": "Neu", "locale": "fr"}, "Bitte wählen Sie eine der angebotenen Sprachen."),
         ({"create": "manager", "email": "no-address", "role": "member"}, "Bitte geben Sie eine gültige E-Mail-Adresse an."),
         ({"create": "manager", "email": "x@example.de", "role": "owner"}, "Bitte wählen Sie eine der angebotenen Rollen."),
-        ({"create": "manager", "email": "x@example.de", "role": "member", "password": "short"}, "mindestens 10 Zeichen"),
+        ({"create": "manager", "email": "x@example.de", "role": "member", "password": "short"}, "mindestens 12 Zeichen"),
     ],
 )
 def test_admin_page_refuses_what_the_command_line_refuses(area, form, message):

@@ -44,7 +44,7 @@ def area(backend_app):
         session.commit()
         create_manager(session, "anna@example.de", [orgs["acme"], orgs["beta"]], password=PASSWORD)
         create_manager(session, "bob@example.de", [orgs["acme"], orgs["other"]], password=PASSWORD)
-        create_manager(session, "root@example.de", [orgs["other"]], password=PASSWORD, role="admin")
+        create_manager(session, "root@example.de", [orgs["other"]], password=PASSWORD, operator=True)
     api = Api(app)
     for slug in ("acme", "beta", "other"):
         token, prompt = api.start(add_respondent_link(app, slug), locale="de")

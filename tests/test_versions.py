@@ -186,7 +186,7 @@ def admin_client(app):
         session = db.session()
         session.add_all([Organisation(slug="acme", name="ACME GmbH", locale="de"), Organisation(slug="beta", name="Beta KG", locale="de")])
         session.commit()
-        create_manager(session, "root@example.de", [], password=PASSWORD, role="admin")
+        create_manager(session, "root@example.de", [], password=PASSWORD, operator=True)
         create_manager(session, "anna@example.de", [session.scalar(select(Organisation).where(Organisation.slug == "acme"))], password=PASSWORD)
     client = app.test_client()
     assert log_in(client, "root@example.de").status_code == 303

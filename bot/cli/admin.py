@@ -37,15 +37,16 @@ def create_org(slug: str, name: str, locale: str) -> None:
 @click.command("create-manager")
 @click.argument("email")
 @click.option("--org", "org_slugs", multiple=True, required=True, help="Slug of an organisation the manager belongs to (repeatable).")
-@click.option("--role", type=click.Choice(ROLES), default="member", show_default=True, help="admin: sees every organisation.")
+@click.option("--role", type=click.Choice(ROLES), default=None, help="Role in these organisations [default: admin of an organisation without managers, else member].")
+@click.option("--operator", is_flag=True, help="Operator: sees and administers every organisation (only given here).")
 @click.option("--password-stdin", is_flag=True, help="Read a password for the manager area from the first line of standard input.")
 @with_appcontext
-def create_manager(email: str, org_slugs: tuple[str, ...], role: str, password_stdin: bool) -> None:
+def create_manager(email: str, org_slugs: tuple[str, ...], role: str | None, operator: bool, password_stdin: bool) -> None:
     """Create a manager and print their API token (shown once, stored hashed)."""
     organisations = [organisation_or_exit(slug) for slug in org_slugs]
     password = sys.stdin.readline().rstrip("\r\n") if password_stdin else None
     try:
-        _manager, token = managers.create_manager(db.session(), email, organisations, password=password, role=role)
+        _manager, token = managers.create_manager(db.session(), email, organisations, password=password, role=role, operator=operator)
     except managers.ManagerExistsError as exc:
         bad_input(f"{exc} (add-member adds an organisation, rotate-token makes a new token)")
     except managers.ManagerError as exc:
@@ -56,14 +57,15 @@ def create_manager(email: str, org_slugs: tuple[str, ...], role: str, password_s
 @click.command("add-member")
 @click.argument("email")
 @click.option("--org", "org_slug", required=True, help="Slug of the organisation.")
+@click.option("--role", type=click.Choice(ROLES), default=None, help="Role there [default: admin of an organisation without managers, else member].")
 @with_appcontext
-def add_member(email: str, org_slug: str) -> None:
+def add_member(email: str, org_slug: str, role: str | None) -> None:
     """Let an existing manager see one more organisation."""
     session = db.session()
     manager = managers.manager_by_email(session, email)
     if manager is None:
         bad_input(f"no manager {managers.normalise_email(email)!r}")
-    added = managers.add_membership(session, manager, organisation_or_exit(org_slug))
+    added = managers.add_membership(session, manager, organisation_or_exit(org_slug), role)
     click.echo(f"{manager.email} {'now belongs' if added else 'already belongs'} to {org_slug}")
 
 

@@ -14,7 +14,10 @@ from sqlalchemy.types import TypeDecorator
 
 from ..engine.vocabulary import StartedVia, Surface
 
+# A manager's role in one organisation (per membership): admins also manage its people and read its audit log.
 ROLES = ("member", "admin")
+# The global role of a manager: an operator sees every organisation (given only on the command line).
+OPERATOR = "operator"
 # The flow a new organisation uses (its latest version unless pinned).
 DEFAULT_FLOW_ID = "whatsapp_gdpr"
 
@@ -114,6 +117,8 @@ class Organisation(Base):
     flow_version: Mapped[int | None] = mapped_column(Integer)
     # Whether the public embed key starts self-assessments (the widget on a public page, /w/<embed key>).
     public_widget: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
+    # Whether its managers must log in with a second factor (set by its admins).
+    mfa_required: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="organisation", cascade="all, delete-orphan", passive_deletes=True)
 
@@ -133,17 +138,28 @@ class Manager(Base):
     email: Mapped[str] = mapped_column(String(254), unique=True)
     password_hash: Mapped[str | None] = mapped_column(String(255))
     api_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # "operator" sees every organisation; "member": only those of their memberships (whose roles are per membership).
     role: Mapped[str] = mapped_column(String(16), default="member")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # The language of the mails the manager receives (de or en).
     locale: Mapped[str] = mapped_column(String(5), default="de", server_default="de")
+    # Two-factor login (TOTP): the secret, encrypted (Fernet, like webhook secrets); set once a first code confirmed it.
+    totp_secret: Mapped[str | None] = mapped_column(String(255))
+    totp_enabled_at: Mapped[datetime | None] = mapped_column()
+    # The 30-second time step of the last accepted code: a code of that step or an earlier one is refused (replay).
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="manager", cascade="all, delete-orphan", passive_deletes=True)
 
     @property
-    def is_admin(self) -> bool:
-        """Admins see every organisation."""
-        return self.role == "admin"
+    def is_operator(self) -> bool:
+        """Operators see (and administer) every organisation."""
+        return self.role == OPERATOR
+
+    @property
+    def has_two_factor(self) -> bool:
+        """Whether the manager logs in with a second factor."""
+        return self.totp_enabled_at is not None and self.totp_secret is not None
 
 
 class Membership(Base):
@@ -154,6 +170,7 @@ class Membership(Base):
     manager_id: Mapped[int] = mapped_column(ForeignKey("manager.id", ondelete="CASCADE"), primary_key=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id", ondelete="CASCADE"), primary_key=True, index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    role: Mapped[str] = mapped_column(String(16), default="member", server_default="member")  # one of ROLES
 
     manager: Mapped[Manager] = relationship(back_populates="memberships")
     organisation: Mapped[Organisation] = relationship(back_populates="memberships")
@@ -389,7 +406,7 @@ class Event(Base):
     __tablename__ = "event"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)  # the retention job deletes by age
     organisation_id: Mapped[int | None] = mapped_column(Integer, index=True)
     organisation_slug: Mapped[str | None] = mapped_column(String(64))
     actor_id: Mapped[int | None] = mapped_column(Integer)
@@ -399,6 +416,9 @@ class Event(Base):
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
     via: Mapped[str] = mapped_column(String(16))  # api, manager area, cli, wizard, widget
     address: Mapped[str | None] = mapped_column(String(64))  # the client's IP address
+
+    # The audit log pages through one organisation's entries by id, newest first.
+    __table_args__ = (Index("ix_event_org_id", "organisation_id", "id"),)
 
     def as_dict(self) -> dict[str, Any]:
         """The event as JSON-ready values."""
@@ -659,3 +679,47 @@ class ManagerSession(Base):
     ended_at: Mapped[datetime | None] = mapped_column()
     device: Mapped[str] = mapped_column(String(200), default="")  # the browser's User-Agent, shortened
     address: Mapped[str | None] = mapped_column(String(64))
+
+
+class RecoveryCode(Base):
+    """One of a manager's single-use recovery codes for two-factor login (only its SHA-256 is stored)."""
+
+    __tablename__ = "recovery_code"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    manager_id: Mapped[int] = mapped_column(ForeignKey("manager.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    used_at: Mapped[datetime | None] = mapped_column()
+
+
+class Invitation(Base):
+    """An invitation to join an organisation: a single-use link (only its hash is stored), valid 7 days."""
+
+    __tablename__ = "invitation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id", ondelete="CASCADE"), index=True)
+    email: Mapped[str] = mapped_column(String(254))
+    role: Mapped[str] = mapped_column(String(16), default="member")  # one of ROLES
+    invited_by: Mapped[str] = mapped_column(String(254))  # the inviting manager's e-mail, or "cli"
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()
+    accepted_at: Mapped[datetime | None] = mapped_column()
+    revoked_at: Mapped[datetime | None] = mapped_column()
+
+    organisation: Mapped[Organisation] = relationship()
+
+
+class PasswordReset(Base):
+    """A password reset link sent by e-mail: single-use (only its hash is stored), valid 1 hour."""
+
+    __tablename__ = "password_reset"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    manager_id: Mapped[int] = mapped_column(ForeignKey("manager.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()
+    used_at: Mapped[datetime | None] = mapped_column()

@@ -32,7 +32,7 @@ def owned_items(session: Session, manager: Manager) -> list[OwnedItem]:
         .join(Organisation, Organisation.id == ItemTracking.organisation_id)
         .where(ItemTracking.owner_id == manager.id, ItemTracking.workflow != "closed")
     )
-    if not manager.is_admin:
+    if not manager.is_operator:
         # An owner who left the organisation no longer sees its items (its pages are 404 for them too).
         member = exists().where(Membership.organisation_id == Organisation.id, Membership.manager_id == manager.id)
         query = query.where(member)

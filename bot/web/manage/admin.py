@@ -1,4 +1,4 @@
-"""Administration (admins only): create organisations and managers, and pin their flow version, with the same rules as the command line."""
+"""Administration (operators only): create organisations and managers, and pin their flow version, with the same rules as the command line."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ ORGANISATION_ERRORS: dict[type[organisation_store.OrganisationError], str] = {
 MANAGER_ERRORS: dict[type[managers.ManagerError], str] = {
     managers.InvalidEmailError: N_("Please give a valid e-mail address."),
     managers.InvalidRoleError: N_("Please choose one of the offered roles."),
-    managers.PasswordTooShortError: N_("The password must have at least 10 characters (or leave it empty for API access only)."),
+    managers.PasswordNotAllowedError: N_("The password must have at least 12 characters and must not be a common password (or leave it empty for API access only)."),
     managers.ManagerExistsError: N_("A manager with this e-mail address exists already."),
 }
 UNKNOWN_FLOW = N_("Please choose one of the offered flow versions.")
@@ -37,8 +37,8 @@ NO_ORGANISATION = N_("Please choose one of the listed organisations.")
 @bp.route("/admin", methods=["GET", "POST"])
 @login_required
 def admin() -> ResponseReturnValue:
-    """Create organisations and managers (admins only)."""
-    if not me().is_admin:
+    """Create organisations and managers (operators only)."""
+    if not me().is_operator:
         abort(404)
     created: dict[str, str] = {}
     errors: list[str] = []
@@ -55,7 +55,7 @@ def admin() -> ResponseReturnValue:
         orgs = [o for o in managers.visible_organisations(session(), me()) if o.slug in slugs]
         try:
             manager, token = managers.create_manager(
-                session(), form.get("email", ""), orgs, password=form.get("password") or None, role=form.get("role", "member")
+                session(), form.get("email", ""), orgs, password=form.get("password") or None, role=form.get("role") or None
             )
         except managers.ManagerError as exc:
             errors.append(gettext(MANAGER_ERRORS[type(exc)]))

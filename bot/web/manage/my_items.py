@@ -114,5 +114,5 @@ def my_items() -> ResponseReturnValue:
         status_labels=STATUS_LABELS,
         workflow_labels=WORKFLOW_LABELS,
         locale=page_locale(),
-        is_admin=me().is_admin,
+        is_operator=me().is_operator,
     )

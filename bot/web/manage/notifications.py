@@ -79,7 +79,7 @@ def notifications_settings() -> ResponseReturnValue:
     config = current_app.config
     page = render_template(
         "manage/notifications.html",
-        is_admin=manager.is_admin,
+        is_operator=manager.is_operator,
         kinds=[(kind, gettext(KIND_LABELS[kind]), store.ALLOWED_CADENCES[kind]) for kind in NOTIFICATION_KINDS],
         cadence_labels={cadence: gettext(label) for cadence, label in CADENCE_LABELS.items()},
         languages=LANGUAGE_NAMES,

@@ -77,7 +77,7 @@ def index() -> ResponseReturnValue:
     organisations = managers.visible_organisations(session(), me())
     latest = store.overview(session(), organisations)
     rows = by_attention((_status(o, *latest[o.id]) for o in organisations), _attention)
-    return render_template("manage/index.html", rows=rows, locale=page_locale(), is_admin=me().is_admin)
+    return render_template("manage/index.html", rows=rows, locale=page_locale(), is_operator=me().is_operator)
 
 
 @bp.get("/checklists.csv")

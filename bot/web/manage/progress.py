@@ -187,5 +187,5 @@ def portfolio_page() -> ResponseReturnValue:
         days=days,
         choices=PORTFOLIO_DAYS,
         locale=page_locale(),
-        is_admin=me().is_admin,
+        is_operator=me().is_operator,
     )

@@ -31,7 +31,7 @@ def sessions_page() -> ResponseReturnValue:
         idle_hours=round(idle.total_seconds() / 3600, 1),
         max_days=longest.days,
         locale=page_locale(),
-        is_admin=me().is_admin,
+        is_operator=me().is_operator,
     )
 
 
