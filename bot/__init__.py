@@ -111,7 +111,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     from . import queue
     from .store import db
-    from .web import api, babel, csrf, errors, items_api, limits, main, manage, manager_api, notifications, openapi, webhooks_api, widget, wizard
+    from .web import api, audit_api, babel, csrf, errors, items_api, limits, main, manage, manager_api, notifications, openapi, webhooks_api, widget, wizard
 
     db.init_app(app)
     queue.init_app(app)
@@ -122,7 +122,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     limits.init_app(app)
     app.register_blueprint(main.bp)
     app.register_blueprint(api.bp)
-    assert items_api.bp is manager_api.bp and webhooks_api.bp is manager_api.bp  # the living checklist's and webhooks' routes
+    assert items_api.bp is manager_api.bp and webhooks_api.bp is manager_api.bp and audit_api.bp is manager_api.bp  # living checklist, webhooks, audit
     app.register_blueprint(manager_api.bp)
     app.register_blueprint(openapi.bp)
     app.register_blueprint(wizard.bp)

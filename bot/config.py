@@ -40,6 +40,8 @@ def defaults(instance_path: str) -> dict[str, object]:
         "RETENTION_ABANDONED_DAYS": 90,
         # Unadopted public self-assessments are deleted this many days after completion (also by `purge`).
         "RETENTION_SELF_ASSESSMENT_DAYS": 90,
+        # How long the audit log keeps its entries (2 years by default; accountability, Art. 5(2) GDPR).
+        "AUDIT_RETENTION_DAYS": int(os.environ.get("AUDIT_RETENTION_DAYS") or 730),
         # An unfinished assessment's token stops working after this many days without a turn.
         "ASSESSMENT_IDLE_DAYS": 30,
         # The checklist of record is due for review this many days after it was last confirmed
@@ -70,6 +72,8 @@ def defaults(instance_path: str) -> dict[str, object]:
         # A manager's session ends after this long without a request, and this long after login whatever happens.
         "SESSION_IDLE_MINUTES": int(os.environ.get("SESSION_IDLE_MINUTES") or 480),
         "SESSION_MAX_DAYS": int(os.environ.get("SESSION_MAX_DAYS") or 7),
+        # Every manager must log in with a second factor (TOTP); without it only organisations that ask for it require one.
+        "MFA_REQUIRED": _flag(os.environ.get("MFA_REQUIRED")),
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         # The task queue (Huey): a SQLite file in the instance folder, or Redis for several hosts

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from . import delivery
 from .engine.vocabulary import ItemStatus
 from .review import review_due
-from .store import assessments, db, sessions, submissions
+from .store import assessments, audit, db, sessions, submissions
 from .store import notifications as store
 from .store import tracking as tracking_store
 from .store.models import (
@@ -346,9 +346,7 @@ def _digest_rows(session: Session, service: TurnService, manager: Manager, today
                 "open": sum(1 for i in open_items if i.status is ItemStatus.OPEN),
                 "critical": sum(1 for i in open_items if i.status is ItemStatus.CRITICAL),
                 "overdue": sum(
-                    1
-                    for i in open_items
-                    if (t := overlay.get(i.id)) is not None and t.due is not None and t.due < today and t.workflow != "closed"
+                    1 for i in open_items if (t := overlay.get(i.id)) is not None and t.due is not None and t.due < today and t.workflow != "closed"
                 ),
                 "review_due": review_due(record.recorded_at, now, interval),
             }
@@ -361,7 +359,7 @@ def _digest_rows(session: Session, service: TurnService, manager: Manager, today
 
 
 def purge(session: Session, config: Any, now: datetime | None = None, older_than: timedelta | None = None) -> dict[str, Any]:
-    """Delete abandoned assessments, unadopted self-assessments past their retention, and sent outbox rows older than 30 days."""
+    """Delete abandoned assessments, unadopted self-assessments, sent outbox rows (30 days) and audit entries (AUDIT_RETENTION_DAYS) past retention."""
     moment = now or utcnow()
     cutoff = moment - (older_than or timedelta(days=int(config["RETENTION_ABANDONED_DAYS"])))
     stale = select(Assessment.id).where(Assessment.completed_at.is_(None), Assessment.updated_at < cutoff)
@@ -374,9 +372,17 @@ def purge(session: Session, config: Any, now: datetime | None = None, older_than
     # Sent mails and deliveries are kept a month (the deliveries list); their content is not needed longer.
     old = session.execute(delete(OutboxMessage).where(OutboxMessage.status != "pending", OutboxMessage.created_at < moment - timedelta(days=30)))
     ended = sessions.purge(session, timedelta(days=int(config["SESSION_MAX_DAYS"])), moment)
+    audit_entries = audit.purge(session, moment - timedelta(days=int(config["AUDIT_RETENTION_DAYS"])))
     session.commit()
     outbox = int(old.rowcount or 0)  # type: ignore[attr-defined]
-    return {"abandoned": abandoned, "self_assessments": self_assessments, "outbox": outbox, "sessions": ended, "cutoff": cutoff.isoformat()}
+    return {
+        "abandoned": abandoned,
+        "self_assessments": self_assessments,
+        "outbox": outbox,
+        "sessions": ended,
+        "audit_entries": audit_entries,
+        "cutoff": cutoff.isoformat(),
+    }
 
 
 def retention(app: Flask, now: datetime) -> dict[str, Any]:
@@ -490,4 +496,3 @@ def last_runs(session: Session) -> dict[str, JobRun]:
     for run in session.scalars(select(JobRun).order_by(JobRun.started_at)):
         latest[run.name] = run
     return latest
-

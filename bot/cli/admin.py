@@ -37,7 +37,7 @@ def create_org(slug: str, name: str, locale: str) -> None:
 @click.command("create-manager")
 @click.argument("email")
 @click.option("--org", "org_slugs", multiple=True, required=True, help="Slug of an organisation the manager belongs to (repeatable).")
-@click.option("--role", type=click.Choice(ROLES), default=None, help="Role in these organisations [default: admin of an organisation without managers, else member].")
+@click.option("--role", type=click.Choice(ROLES), default=None, help="Role there [default: admin where nobody manages yet, else member].")
 @click.option("--operator", is_flag=True, help="Operator: sees and administers every organisation (only given here).")
 @click.option("--password-stdin", is_flag=True, help="Read a password for the manager area from the first line of standard input.")
 @with_appcontext

@@ -27,6 +27,8 @@ class Actor:
 
 
 CLI = Actor("cli", "cli")
+# Actions about people's accounts rather than the record (logins, factors, tokens, refusals): the audit log shows them to admins only.
+ACCOUNT_ACTIONS = ("login.", "logout", "password.", "two_factor.", "recovery_code", "token.", "access.", "audit.")
 
 
 def record(session: Session, actor: Actor, action: str, organisation: Organisation | None, subject: str | None = None, **details: Any) -> Event:

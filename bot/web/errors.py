@@ -15,6 +15,7 @@ from ..turns import AssessmentExpiredError, FlowUnavailableError
 HTTP_MESSAGES = {
     400: N_("The request could not be understood."),
     401: N_("Please sign in: send your API token as \"Authorization: Bearer <token>\"."),
+    403: N_("You may not do this: it is reserved for the organisation's admins."),
     404: N_("This page or resource does not exist."),
     405: N_("This method is not allowed here."),
     413: N_("The request is too large (at most 64 KiB)."),
@@ -32,6 +33,7 @@ ASSESSMENT_EXPIRED = N_("This link has expired: the assessment was left unfinish
 HTTP_CODES = {
     400: "bad_request",
     401: "unauthorized",
+    403: "forbidden",
     404: "not_found",
     405: "method_not_allowed",
     413: "body_too_large",

@@ -26,7 +26,7 @@ from .api import MESSAGES, read_json
 from .errors import HTTP_MESSAGES, ApiError, query_locale
 from .items import STALE_ITEM, after_change, check_item, item_body, manager_report, record_or_404, require_open_item, tracking_error, uploaded_file
 from .manager_api import API, _organisation, bp, current_manager
-from .records import actor, record_info
+from .records import actor, note_access, record_info
 from .reports import attachment
 
 BAD_DAYS = N_('"days" must be a whole number from 1 to %(max)s.')
@@ -189,6 +189,7 @@ def download_evidence(slug: str, evidence_id: int):
         raise ApiError(404, "not_found", gettext(HTTP_MESSAGES[404]))
     if evidence.kind != "file":
         return jsonify(evidence.as_dict())
+    note_access(current_manager(), API, "evidence.downloaded", organisation, evidence.name, evidence=evidence.id)
     return file_response(evidence)
 
 

@@ -20,7 +20,7 @@ from ..store import assessments as store
 from ..store import events as event_log
 from ..store import links, profiles, submissions
 from ..store.db import session
-from ..store.managers import manager_by_token, visible_organisation, visible_organisations
+from ..store.managers import is_admin_of, manager_by_token, visible_organisation, visible_organisations
 from ..store.models import AnswerRevision, Assessment, Manager, Organisation
 from ..store.organisations import OrganisationError, OrganisationExistsError, set_public_widget
 from ..turns import FlowUnavailableError, NoMigrationError, is_plausible_key
@@ -29,7 +29,7 @@ from . import turn_service
 from .api import read_json
 from .errors import HTTP_MESSAGES, ApiError, locale_error, query_locale
 from .items import after_change, manager_report
-from .records import actor, record_info, self_assessment_stats, submission_dict
+from .records import actor, note_access, record_info, self_assessment_stats, submission_dict
 from .reports import assessment_documents, documents_data, export_response, org_ref
 
 bp = Blueprint("manager_api", __name__, url_prefix="/api/v1/orgs")
@@ -102,7 +102,8 @@ def checklist(slug: str):
 @bp.get(f"/<slug>/checklist.<{FORMAT_RULE}:fmt>")
 def checklist_export(slug: str, fmt: str):
     """The checklist as a file: PDF to file, XLSX/CSV to track in, Markdown, JSON (`?lang=de|en`)."""
-    organisation, _assessment, report = _latest_report(slug)
+    organisation, assessment, report = _latest_report(slug)
+    note_access(current_manager(), API, "export.downloaded", organisation, f"checklist.{fmt}", format=fmt, assessment=assessment.id)
     return export_response(organisation, report, fmt)
 
 
@@ -110,6 +111,7 @@ def checklist_export(slug: str, fmt: str):
 def documents(slug: str):
     """The first-contact message, imprint snippet and record-of-processing entry, filled from the latest completed assessment."""
     organisation, assessment, report = _latest_report(slug)
+    note_access(current_manager(), API, "document.viewed", organisation, "documents", assessment=assessment.id)
     return jsonify(documents_data(report, assessment_documents(organisation, assessment, report.tr)))
 
 
@@ -328,9 +330,13 @@ def self_assessments(slug: str):
 
 @bp.get("/<slug>/events")
 def list_events(slug: str):
-    """The organisation's event log, newest first: who did what, when, from where."""
+    """The organisation's event log, newest first: who did what, when, from where (a member sees no account events and no addresses)."""
     organisation = _organisation(slug)
-    return jsonify(events=[e.as_dict() for e in event_log.events_of(session(), organisation)])
+    events = [e.as_dict() for e in event_log.events_of(session(), organisation)]
+    if not is_admin_of(session(), current_manager(), organisation):
+        # Others' logins and addresses are for the admins (the audit log); members keep the record's history.
+        events = [{**e, "address": None} for e in events if not e["action"].startswith(event_log.ACCOUNT_ACTIONS)]
+    return jsonify(events=events)
 
 
 @bp.get("/<slug>/settings")

@@ -13,7 +13,7 @@ from ..engine import DONE
 from ..i18n import text
 from ..store import submissions
 from ..store.db import session
-from ..store.events import Actor
+from ..store.events import Actor, record
 from ..store.models import Assessment, Manager, Organisation
 from ..turns import FlowUnavailableError
 from . import turn_service
@@ -22,6 +22,13 @@ from . import turn_service
 def actor(manager: Manager, via: str) -> Actor:
     """The acting manager, the surface (api or manage) and the client's address, for the event log."""
     return Actor.manager(manager, via, request.remote_addr)
+
+
+def note_access(manager: Manager, via: str, action: str, organisations: Organisation | list[Organisation], subject: str | None = None, **details: Any) -> None:
+    """Write who read or downloaded what into the audit log (exports, documents, evidence) and commit it before the answer goes out."""
+    for organisation in organisations if isinstance(organisations, list) else [organisations]:
+        record(session(), actor(manager, via), action, organisation, subject, **details)
+    session().commit()
 
 
 def record_info(assessment: Assessment) -> dict[str, Any]:

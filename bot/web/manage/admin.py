@@ -27,7 +27,9 @@ ORGANISATION_ERRORS: dict[type[organisation_store.OrganisationError], str] = {
 MANAGER_ERRORS: dict[type[managers.ManagerError], str] = {
     managers.InvalidEmailError: N_("Please give a valid e-mail address."),
     managers.InvalidRoleError: N_("Please choose one of the offered roles."),
-    managers.PasswordNotAllowedError: N_("The password must have at least 12 characters and must not be a common password (or leave it empty for API access only)."),
+    managers.PasswordNotAllowedError: N_(
+        "The password must have at least 12 characters and must not be a common password (or leave it empty for API access only)."
+    ),
     managers.ManagerExistsError: N_("A manager with this e-mail address exists already."),
 }
 UNKNOWN_FLOW = N_("Please choose one of the offered flow versions.")

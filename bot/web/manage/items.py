@@ -30,7 +30,7 @@ from .. import turn_service
 from ..errors import handle_http_error
 from ..items import ITEM_ID, STALE_ITEM, TRACKING_ERRORS, after_change, item_body, require_open_item, tracking_message, uploaded_file
 from ..items_api import file_response
-from ..records import actor
+from ..records import actor, note_access
 from . import bp, kept_language, me, page_locale, visible_organisation_or_404
 
 SURFACE = "manage"  # the surface the event log names for the manager area
@@ -332,6 +332,7 @@ def evidence_download(slug: str, evidence_id: int) -> Response:
     evidence = tracking.evidence_by_id(session(), organisation, evidence_id)
     if evidence is None or evidence.kind != "file":
         abort(404)
+    note_access(me(), SURFACE, "evidence.downloaded", organisation, evidence.name, evidence=evidence.id)
     return file_response(evidence)
 
 

@@ -27,6 +27,7 @@ from ...store.models import AnswerRevision, Assessment, Organisation, utcnow
 from ...turns import FlowUnavailableError, NoMigrationError
 from .. import turn_service
 from ..items import manager_report, manager_reports, review_interval
+from ..records import note_access
 from ..reports import assessment_documents, attachment, export_response
 from ..versions import is_outdated, latest_version, version_changes
 from . import bp, me, page_locale, visible_organisation_or_404
@@ -89,6 +90,7 @@ def all_checklists() -> Response:
     locale = normalise_locale(request.args.get("lang")) or page_locale()
     records = [(org, record) for org in organisations if (record := latest[org.id][0]) is not None]
     reports = manager_reports(records, locale)
+    note_access(me(), "manage", "export.downloaded", [org for org, _record in records], "checklists.csv", format="csv", scope="all")
     response = Response(csv_export.render_many(reports))
     response.headers["Content-Type"] = csv_export.MEDIA_TYPE
     response.headers["Content-Disposition"] = f'attachment; filename="wa-checklists-{utcnow():%Y-%m-%d}.csv"'
@@ -239,6 +241,7 @@ def export(slug: str, fmt: str) -> Response:
         abort(404)
     # A flow version that is no longer loaded raises FlowUnavailableError: the 409 page. The manager's report: with tracking.
     report = manager_report(org, latest, normalise_locale(request.args.get("lang")) or page_locale())
+    note_access(me(), "manage", "export.downloaded", org, f"checklist.{fmt}", format=fmt, assessment=latest.id)
     return export_response(org, report, fmt)
 
 
@@ -251,6 +254,8 @@ def documents(slug: str) -> ResponseReturnValue:
     tr = get_translations()
     texts = assessment_documents(org, latest, tr) if latest is not None else []  # FlowUnavailableError: the 409 page
     missing = {d.id: missing_details(d.placeholders, tr) for d in texts}
+    if latest is not None:
+        note_access(me(), "manage", "document.viewed", org, "documents", assessment=latest.id)
     return render_template("manage/documents.html", org=org, documents=texts, missing=missing, latest=latest, locale=page_locale())
 
 
@@ -265,6 +270,7 @@ def document_download(slug: str, document_id: str, ext: str) -> Response:
     document = next((d for d in assessment_documents(org, latest, get_translations()) if d.id == document_id), None)
     if document is None:
         abort(404)  # a flow version without this document
+    note_access(me(), "manage", "document.downloaded", org, f"{document_id}.{ext}", assessment=latest.id)
     body = f"{document.title}\n\n{document.text}\n" if ext == "txt" else f"# {_md_escape(document.title)}\n\n{_md_escape(document.text)}\n"
     response = Response(body, mimetype="text/plain" if ext == "txt" else "text/markdown")
     response.headers["Content-Disposition"] = attachment(f"{org.slug}-{document_id}.{ext}")  # any stored slug, see docs/decisions.md
