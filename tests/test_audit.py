@@ -269,3 +269,23 @@ def test_migration_0010_goes_back_and_forth(people):
         assert managers.manager_by_email(session, "root@example.org").is_operator
     # each organisation's earliest member became its admin again
     assert roles == {"anna@acme.example": "admin", "otto@other.example": "admin", "bert@acme.example": "member"}
+
+
+def test_only_admins_create_or_delete_webhooks_and_a_members_attempt_is_logged(people):
+    client = people.app.test_client()
+    hook = {"url": "https://93.184.215.14/hook", "events": ["item.updated"]}  # a public address literal: no DNS lookup
+    refused = client.post("/api/v1/orgs/acme/webhooks", json=hook, headers=bearer(people.bert))
+    assert refused.status_code == 403 and refused.get_json()["error"]["code"] == "forbidden"
+    created = client.post("/api/v1/orgs/acme/webhooks", json=hook, headers=bearer(people.anna))
+    assert created.status_code == 201
+    webhook = created.get_json()["id"]
+    assert client.delete(f"/api/v1/orgs/acme/webhooks/{webhook}", headers=bearer(people.bert)).status_code == 403
+    assert client.get("/api/v1/orgs/acme/webhooks", headers=bearer(people.bert)).get_json()["webhooks"][0]["id"] == webhook  # members still read them
+    bert = login(people.app, "bert@acme.example")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', bert.get("/manage/orgs/acme/webhooks").get_data(as_text=True)).group(1)
+    page = bert.post("/manage/orgs/acme/webhooks?lang=en", data={"csrf_token": token, **hook})
+    assert page.status_code == 403 and "Only the admins of ACME" in page.get_data(as_text=True)
+    assert bert.post(f"/manage/orgs/acme/webhooks/{webhook}/delete", data={"csrf_token": token}).status_code == 403
+    denied = [e["target"] for e in audit(people, people.anna, "?action=access.denied").get_json()["entries"]]
+    assert denied == ["webhook deletion", "webhook creation", "webhook deletion", "webhook creation"]
+    assert len(client.get("/api/v1/orgs/acme/webhooks", headers=bearer(people.anna)).get_json()["webhooks"]) == 1

@@ -10,13 +10,10 @@ from flask_babel import gettext
 
 from ..i18n import N_
 from ..store import audit
-from ..store import managers as manager_store
 from ..store.db import session
-from ..store.events import record
 from ..store.models import Event, is_row_id
-from .errors import HTTP_MESSAGES, ApiError
-from .manager_api import API, _organisation, bp, current_manager
-from .records import actor
+from .errors import ApiError
+from .manager_api import _organisation, admin_only, bp
 
 AUDIT_LIMIT = 100
 BAD_LIMIT = N_('"limit" must be a whole number from 1 to %(max)s.')
@@ -62,11 +59,7 @@ def _parameters() -> audit.AuditFilter:
 def audit_log(slug: str):
     """The organisation's audit log, newest first, a page at a time (`limit`, `before`, `action`, `actor`); `next` is the next page's URL."""
     organisation = _organisation(slug)
-    manager = current_manager()
-    if not manager_store.is_admin_of(session(), manager, organisation):
-        record(session(), actor(manager, API), "access.denied", organisation, "audit log", path=request.path[:200])
-        session().commit()
-        raise ApiError(403, "forbidden", gettext(HTTP_MESSAGES[403]))
+    admin_only(organisation, "audit log")
     wanted = _parameters()
     # Nobody's name holds a NUL character (and PostgreSQL refuses one in a query): such a filter matches nothing.
     entries, next_before = ([], None) if "\x00" in (wanted.actor or "") else audit.entries(session(), organisation.id, wanted)

@@ -75,6 +75,16 @@ def _organisation(slug: str) -> Organisation:
     return organisation
 
 
+def admin_only(organisation: Organisation, what: str) -> None:
+    """Go on only for the organisation's admins (operators count); a member gets 403, and the attempt is logged as access.denied."""
+    manager = current_manager()
+    if is_admin_of(session(), manager, organisation):
+        return
+    event_log.record(session(), actor(manager, API), "access.denied", organisation, what, path=request.path[:200])
+    session().commit()
+    raise ApiError(403, "forbidden", gettext(HTTP_MESSAGES[403]))
+
+
 @bp.get("")
 def list_organisations():
     """The organisations this manager may see."""

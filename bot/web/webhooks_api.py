@@ -17,7 +17,7 @@ from ..store.notifications import WEBHOOK_EVENTS
 from .api import read_json
 from .errors import HTTP_MESSAGES, ApiError
 from .items_api import _bad_body, _only
-from .manager_api import API, _organisation, bp, current_manager
+from .manager_api import API, _organisation, admin_only, bp, current_manager
 from .records import actor
 
 # Why a webhook was refused, by the store's code; the manager area shows the same sentences.
@@ -64,6 +64,7 @@ def create_webhook(slug: str):
     """Create a webhook (`{url, events}`): 201 with its secret in `whsec_…` form, shown only here; a refused target or event list is 422."""
     data = read_json()
     organisation = _organisation(slug)
+    admin_only(organisation, "webhook creation")  # a webhook sends the organisation's events to another system
     _only(data, ("url", "events"))
     url, events = data.get("url"), data.get("events")
     if not isinstance(url, str):
@@ -96,6 +97,7 @@ def get_webhook(slug: str, webhook_id: int):
 def delete_webhook(slug: str, webhook_id: int) -> Response:
     """Delete a webhook with its deliveries (pending ones are not sent): 204."""
     organisation, endpoint = _webhook(slug, webhook_id)
+    admin_only(organisation, "webhook deletion")
     store.delete(session(), organisation, endpoint, actor(current_manager(), API))
     return Response(status=204)
 

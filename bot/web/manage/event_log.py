@@ -13,7 +13,7 @@ import re
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from flask import Response, abort, make_response, render_template, request
+from flask import Response, abort, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import get_timezone, gettext
 from flask_login import login_required
@@ -21,13 +21,11 @@ from flask_login import login_required
 from ...exporters.csv import neutralise
 from ...i18n import N_
 from ...store import audit
-from ...store import managers as manager_store
 from ...store.db import session
-from ...store.events import record
-from ...store.models import Event, Organisation, is_row_id, utcnow
-from ..records import actor, note_access
+from ...store.models import Event, is_row_id, utcnow
+from ..records import note_access
 from ..reports import attachment
-from . import bp, kept_language, me, page_locale, visible_organisation_or_404
+from . import admin_or_403, bp, kept_language, me, page_locale, visible_organisation_or_404
 
 PAGE_SIZE = 50
 CSV_MAX = 100_000
@@ -130,15 +128,6 @@ def surface_label(via: str) -> str:
     return gettext(SURFACES[via]) if via in SURFACES else via
 
 
-def admin_or_403(organisation: Organisation, what: str) -> None:
-    """Go on only for the organisation's admins (operators count); others get 403, and the attempt is logged as access.denied."""
-    if manager_store.is_admin_of(session(), me(), organisation):
-        return
-    record(session(), actor(me(), SURFACE), "access.denied", organisation, what, path=request.path[:200])
-    session().commit()
-    abort(make_response(render_template("error.html", status=403, message=gettext(ADMINS_ONLY) % {"name": organisation.name}), 403))
-
-
 def _day(value: str) -> date | None:
     """A YYYY-MM-DD date, or None when empty; ValueError when it is not one."""
     value = value.strip()
@@ -171,7 +160,7 @@ def parse_filter(args: Any, before_allowed: bool = True) -> tuple[audit.AuditFil
 def events(slug: str) -> ResponseReturnValue:
     """The organisation's audit log, newest first, a page at a time, filtered by person, action and dates."""
     organisation = visible_organisation_or_404(slug)
-    admin_or_403(organisation, "audit log")
+    admin_or_403(organisation, "audit log", ADMINS_ONLY)
     error = None
     try:
         wanted, shown = parse_filter(request.args)
@@ -204,7 +193,7 @@ def events(slug: str) -> ResponseReturnValue:
 def events_csv(slug: str) -> Response:
     """The filtered audit log as CSV (UTF-8 with BOM, `;`, no formulas), newest first; the download is itself logged."""
     organisation = visible_organisation_or_404(slug)
-    admin_or_403(organisation, "audit log export")
+    admin_or_403(organisation, "audit log export", ADMINS_ONLY)
     try:
         wanted, _shown = parse_filter(request.args, before_allowed=False)
     except ValueError:

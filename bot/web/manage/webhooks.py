@@ -16,7 +16,7 @@ from ...store.models import Organisation, WebhookEndpoint
 from ...store.notifications import WEBHOOK_EVENTS
 from ..records import actor
 from ..webhooks_api import webhook_message
-from . import bp, kept_language, me, page_locale, visible_organisation_or_404
+from . import admin_or_403, bp, kept_language, me, page_locale, visible_organisation_or_404
 
 SURFACE = "manage"  # the surface the event log names for the manager area
 DELIVERIES_SHOWN = 10
@@ -73,6 +73,7 @@ def webhooks(slug: str) -> ResponseReturnValue:
 def create_webhook(slug: str) -> ResponseReturnValue:
     """Create a webhook and show its secret once (201); a refused field is named and nothing is created (422)."""
     organisation = visible_organisation_or_404(slug)
+    admin_or_403(organisation, "webhook creation")  # a webhook sends the organisation's events to another system
     form = {"url": request.form.get("url", "").strip(), "events": request.form.getlist("events")}
     try:
         endpoint, secret = store.create(session(), current_app.config, organisation, actor(me(), SURFACE), form["url"], form["events"])
@@ -104,6 +105,7 @@ def confirm_delete_webhook(slug: str, webhook_id: int) -> ResponseReturnValue:
 def delete_webhook(slug: str, webhook_id: int) -> ResponseReturnValue:
     """Delete a webhook with its deliveries and return to the list, which says so."""
     organisation, endpoint = _webhook_or_404(slug, webhook_id)
+    admin_or_403(organisation, "webhook deletion")
     host = store.host_of(endpoint.url)
     store.delete(session(), organisation, endpoint, actor(me(), SURFACE))
     flash(gettext(DELETED) % {"host": host})
