@@ -360,6 +360,8 @@ def test_every_html_page_has_the_policy_and_no_inline_code(area):
         "manage.portfolio": "/manage/portfolio", "manage.notifications": "/manage/notifications", "manage.webhooks": "/manage/orgs/acme/webhooks",
         "manage.confirm_delete_webhook": "/manage/orgs/acme/webhooks/1/delete",
         "notifications.unsubscribe": "/unsubscribe/" + unsubscribe_token(area, 1, "reminders"), "manage.sessions_page": "/manage/sessions",
+        "manage.account": "/manage/account", "manage.account_enrol": "/manage/account/two-factor",
+        "manage.login_code": "/manage/login/code", "manage.login_enrol": "/manage/login/enrol",  # without a half-done login: back to the login page
     }  # fmt: skip
     not_html = {"static", "openapi.openapi_json", "main.health", "widget.script", "widget.style", "widget.texts", "wizard.start",
                 "respondent.respondent_submit", "wizard.result_pdf", "manage.all_checklists", "manage.export", "manage.document_download",
@@ -780,5 +782,5 @@ def test_trusted_results_in_the_manager_area_on_either_database(backend_manager)
     assert _record(client)["data-record-via"] == "adoption"
     assert [a for a, _who, _via in _actions(app)][-2:] == ["respondent_link.created", "submission.adopted"]
     shown = [row["data-event"] for row in page(client.get("/manage/orgs/acme/events")).select("tr[data-event]")]
-    assert shown == [a for a, _who, _via in reversed(_actions(app))] and len(shown) == 5, shown  # with the completion and the submission
+    assert shown == [a for a, _who, _via in reversed(_actions(app))] and len(shown) == 6, shown  # with the completion, the submission and the login
     assert client.get("/manage/orgs/acme\x00/links").status_code == 404

@@ -68,9 +68,10 @@ def visible_organisation_or_404(slug: str) -> Organisation:
 
 
 # The views register themselves on `bp` when imported (the microblog layout); they need `bp` first.
-from . import admin, auth, event_log, items, my_items, notifications, organisations, profile, progress, respondent_links, self_check, sessions, webhooks  # noqa: E402
+from . import account, admin, auth, event_log, items, my_items, notifications, organisations, profile, progress, respondent_links, self_check, sessions, webhooks  # noqa: E402
 
 __all__ = [
+    "account",
     "admin",
     "auth",
     "bp",
