@@ -65,6 +65,6 @@ def audit_log(slug: str):
     entries, next_before = ([], None) if "\x00" in (wanted.actor or "") else audit.entries(session(), organisation.id, wanted)
     following = None
     if next_before is not None:
-        kept = {name: request.args[name] for name in ("limit", "action", "actor") if name in request.args}
+        kept: dict[str, Any] = {name: request.args[name] for name in ("limit", "action", "actor") if name in request.args}
         following = url_for("manager_api.audit_log", slug=organisation.slug, before=next_before, **kept)
     return jsonify(entries=[entry_dict(event) for event in entries], next=following)
