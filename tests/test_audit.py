@@ -289,3 +289,40 @@ def test_only_admins_create_or_delete_webhooks_and_a_members_attempt_is_logged(p
     denied = [e["target"] for e in audit(people, people.anna, "?action=access.denied").get_json()["entries"]]
     assert denied == ["webhook deletion", "webhook creation", "webhook deletion", "webhook creation"]
     assert len(client.get("/api/v1/orgs/acme/webhooks", headers=bearer(people.anna)).get_json()["webhooks"]) == 1
+
+
+def test_a_wrong_password_is_audited_after_the_answer_so_known_and_unknown_accounts_cost_the_same(people):
+    """The answer to a wrong password does the same database work for a real and an unknown account; the entry follows once it is out."""
+    from sqlalchemy import event as sa_event
+
+    app = people.app
+    engine = app.extensions["db_engine"]
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    def attempt(email: str):
+        client = app.test_client()
+        token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/manage/login").get_data(as_text=True)).group(1)
+        statements.clear()
+        response = client.post("/manage/login", data={"csrf_token": token, "email": email, "password": "not the password at all"})
+        body, done = response.get_data(as_text=True), list(statements)
+        return response, body, done
+
+    sa_event.listen(engine, "before_cursor_execute", count)
+    try:
+        known, known_body, known_work = attempt("bert@acme.example")
+        unknown, unknown_body, unknown_work = attempt("nobody@acme.example")
+    finally:
+        sa_event.remove(engine, "before_cursor_execute", count)
+    assert known.status_code == unknown.status_code == 401
+    assert len(known_work) == len(unknown_work) and "INSERT INTO event" not in " ".join(known_work)
+    def same(body: str, email: str) -> str:
+        return re.sub(r'name="csrf_token" value="[^"]+"', "", body.replace(email, "X"))
+
+    assert same(known_body, "bert@acme.example") == same(unknown_body, "nobody@acme.example")
+    assert "login.failed" not in actions(people)
+    known.close()  # the server closes the answer once it is sent: then the entry is written
+    unknown.close()
+    assert actions(people).count("login.failed") == 1

@@ -73,8 +73,12 @@ def csrf(client, path: str = "/manage/account?lang=en") -> str:
 
 
 def password_step(client, email: str = "anna@example.de", password: str = PASSWORD):
+    """Post the login form; the response is read and closed, as a server does (a failure is audited once the answer is out)."""
     token = csrf(client, "/manage/login?lang=en")
-    return client.post("/manage/login?lang=en", data={"csrf_token": token, "email": email, "password": password})
+    response = client.post("/manage/login?lang=en", data={"csrf_token": token, "email": email, "password": password})
+    response.get_data()
+    response.close()
+    return response
 
 
 def browser(app, email: str = "anna@example.de"):

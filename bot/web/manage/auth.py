@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import segno
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import Response, after_this_request, current_app, flash, redirect, render_template, request, url_for
 from flask import session as cookie_session
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
@@ -127,6 +127,23 @@ def _expired() -> ResponseReturnValue:
     return redirect(url_for("manage.login", **kept_language()), code=303)
 
 
+def _audit_failure_after_the_answer(manager_id: int, address: str | None) -> None:
+    """Log a wrong password for a real account once the answer has gone out, so its time does not tell that the account exists."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+
+    def write() -> None:
+        with app.app_context():
+            manager = session().get(Manager, manager_id)
+            if manager is not None:
+                record_for_manager(session(), manager, "login.failed", Actor(manager.email, "manage", manager.id, address))
+                session().commit()
+
+    @after_this_request
+    def later(response: Response) -> Response:
+        response.call_on_close(write)
+        return response
+
+
 def _throttled(template: str, wait: int, **context: Any) -> ResponseReturnValue:
     message = gettext(LOGIN_THROTTLED) % {"seconds": wait}
     return render_template(template, error=message, locale=page_locale(), **context), 429, {"Retry-After": str(wait)}
@@ -164,8 +181,7 @@ def login() -> ResponseReturnValue:
             return redirect(target, code=303)
         throttle.record_failure(email)
         if manager is not None:  # an unknown address has no organisation to tell; its answer stays the same
-            record_for_manager(session(), manager, "login.failed", account_actor(manager))
-            session().commit()
+            _audit_failure_after_the_answer(manager.id, request.remote_addr)
         error = gettext(LOGIN_FAILED)
     status = 401 if error else 200
     return render_template("manage/login.html", error=error, email=email, locale=page_locale()), status
