@@ -99,8 +99,8 @@ def host_is_trusted(host: str, trusted: Iterable[str]) -> bool:
     return False
 
 
-# Paths whose segment after the prefix is a capability: an assessment token or a respondent link token.
-_TOKEN_IN_PATH = re.compile(r"(/api/v1/assessments/|/w/a/|/r/)[^/?#\s\"'&]+")
+# Paths whose segment after the prefix is a capability: an assessment, respondent link, invitation or password reset token.
+_TOKEN_IN_PATH = re.compile(r"(/api/v1/assessments/|/w/a/|/r/|/manage/invitations/|/manage/reset/)[^/?#\s\"'&]+")
 # Any query parameter named token (also respondent_link, which carries a link token).
 _TOKEN_IN_QUERY = re.compile(r"([?&;](?:token|respondent_link)=)[^&#\s\"']*", re.IGNORECASE)
 

@@ -150,7 +150,8 @@ def test_host_matching_rules():
 def _manage_urls(app) -> dict[str, list[str]]:
     """A URL for every GET route of the manager area (every format of an export), found in the URL map."""
     values = {"slug": "acme", "fmt": ["pdf", "csv", "xlsx", "md", "json"], "document_id": ["first_contact_message"], "ext": ["txt", "md"],
-              "link_id": 1, "assessment_id": 1, "item_id": "WA-10", "evidence_id": 1, "webhook_id": 1}  # fmt: skip
+              "link_id": 1, "assessment_id": 1, "item_id": "WA-10", "evidence_id": 1, "webhook_id": 1,
+              "member_id": 1, "token": "no-such-token"}  # fmt: skip
     urls: dict[str, list[str]] = {}  # any status will do (a 404 too): the header is what is checked
     with app.test_request_context():
         for rule in app.url_map.iter_rules():

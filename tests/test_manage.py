@@ -362,6 +362,9 @@ def test_every_html_page_has_the_policy_and_no_inline_code(area):
         "notifications.unsubscribe": "/unsubscribe/" + unsubscribe_token(area, 1, "reminders"), "manage.sessions_page": "/manage/sessions",
         "manage.account": "/manage/account", "manage.account_enrol": "/manage/account/two-factor",
         "manage.login_code": "/manage/login/code", "manage.login_enrol": "/manage/login/enrol",  # without a half-done login: back to the login page
+        "manage.people": "/manage/orgs/acme/people", "manage.confirm_remove": "/manage/orgs/acme/people/1/remove",
+        "manage.invitation": "/manage/invitations/no-such-token", "manage.reset_request": "/manage/reset",
+        "manage.reset_password": "/manage/reset/no-such-token",
     }  # fmt: skip
     not_html = {"static", "openapi.openapi_json", "main.health", "widget.script", "widget.style", "widget.texts", "wizard.start",
                 "respondent.respondent_submit", "wizard.result_pdf", "manage.all_checklists", "manage.export", "manage.document_download",

@@ -69,6 +69,44 @@ def add_member(email: str, org_slug: str, role: str | None) -> None:
     click.echo(f"{manager.email} {'now belongs' if added else 'already belongs'} to {org_slug}")
 
 
+@click.command("invite")
+@click.argument("email")
+@click.option("--org", "org_slug", required=True, help="Slug of the organisation.")
+@click.option("--role", type=click.Choice(ROLES), default="member", show_default=True, help="Role there once accepted.")
+@with_appcontext
+def invite(email: str, org_slug: str, role: str) -> None:
+    """Invite EMAIL to an organisation: the link (single-use, valid 7 days) is mailed, or printed when mail is off."""
+    from flask import url_for
+
+    from ..mail import mail_enabled
+    from ..store import invitations
+    from ..store.events import CLI
+
+    organisation = organisation_or_exit(org_slug)
+    send_mail = mail_enabled(current_app.config)
+    try:
+        invited = invitations.invite(
+            db.session(),
+            current_app.config,
+            organisation,
+            email,
+            role,
+            CLI,
+            lambda token: url_for("manage.invitation", token=token, _external=True),
+            send_mail=send_mail,
+        )
+    except invitations.InvitationError as exc:
+        db.session().rollback()
+        reasons = {"member": f"{managers.normalise_email(email)} belongs to {org_slug} already", "role": f"the role must be one of {', '.join(ROLES)}"}
+        bad_input(reasons.get(exc.reason, f"{email!r} is not an e-mail address"))
+    until = invited.invitation.expires_at.strftime("%Y-%m-%d %H:%M UTC")
+    if invited.mailed:
+        click.echo(f"invitation mailed to {invited.invitation.email} (valid until {until})")
+    else:
+        click.echo(f"mail is off: pass this link on to {invited.invitation.email} (single-use, valid until {until}):", err=True)
+        click.echo(invited.link)
+
+
 @click.command("rotate-token")
 @click.argument("email")
 @with_appcontext
@@ -139,4 +177,4 @@ def demo() -> None:
     click.echo("Chat widget on a demo page: /demo")
 
 
-COMMANDS = (create_org, create_manager, add_member, rotate_token, allow_origins, pin_flow_command, demo)
+COMMANDS = (create_org, create_manager, add_member, invite, rotate_token, allow_origins, pin_flow_command, demo)

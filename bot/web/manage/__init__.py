@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Flask, abort, request
+from flask import Blueprint, Flask, abort, make_response, render_template, request
 from flask_babel import get_locale, gettext
 from flask_login import LoginManager, current_user
 
@@ -67,8 +67,41 @@ def visible_organisation_or_404(slug: str) -> Organisation:
     return organisation
 
 
+ADMINS_ONLY = N_("Only the admins of %(name)s can do this. Please ask one of them.")
+
+
+def admin_or_403(organisation: Organisation, what: str, message: str = ADMINS_ONLY) -> None:
+    """Go on only for the organisation's admins (operators count); others get a 403 page saying why, and the attempt is logged as access.denied."""
+    from ...store.events import record
+    from ..records import actor
+
+    if managers.is_admin_of(session(), me(), organisation):
+        return
+    record(session(), actor(me(), "manage"), "access.denied", organisation, what, path=request.path[:200])
+    session().commit()
+    abort(make_response(render_template("error.html", status=403, message=gettext(message) % {"name": organisation.name}), 403))
+
+
 # The views register themselves on `bp` when imported (the microblog layout); they need `bp` first.
-from . import account, admin, auth, event_log, items, my_items, notifications, organisations, profile, progress, respondent_links, self_check, sessions, webhooks  # noqa: E402
+from . import (  # noqa: E402
+    account,
+    admin,
+    auth,
+    event_log,
+    invitations,
+    items,
+    my_items,
+    notifications,
+    organisations,
+    password_reset,
+    people,
+    profile,
+    progress,
+    respondent_links,
+    self_check,
+    sessions,
+    webhooks,
+)
 
 __all__ = [
     "account",
@@ -77,11 +110,14 @@ __all__ = [
     "bp",
     "event_log",
     "init_app",
+    "invitations",
     "items",
     "login_manager",
     "my_items",
     "notifications",
     "organisations",
+    "password_reset",
+    "people",
     "profile",
     "progress",
     "respondent_links",
