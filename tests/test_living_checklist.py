@@ -393,7 +393,8 @@ def test_an_uploaded_file_is_stored_and_served_only_as_a_download_with_its_exact
             "expired": False,
         }
     ]
-    entry = events(acme)[0]
+    downloaded, entry = events(acme)[:2]  # each download is in the audit log too, with the file's name
+    assert (downloaded["action"], downloaded["subject"], downloaded["details"]) == ("evidence.downloaded", filename, {"evidence": evidence["id"]})
     assert (entry["action"], entry["details"]["sha256"], entry["details"]["item"]) == ("evidence.added", evidence["sha256"], "WA-05")
 
 

@@ -240,7 +240,7 @@ def test_an_admin_who_removes_themselves_lands_on_the_overview(app):
 
 def test_an_admin_requires_two_factor_login_for_the_organisation(app):
     ada = browser(app, "ada@acme.example")
-    assert post(ada, f"{ACTIONS}/two-factor", required="yes").status_code == 303
+    assert post(ada, f"{ACTIONS}/two-factor?lang=en", required="yes").status_code == 303
     page = ada.get(ACTIONS + "?lang=en").get_data(as_text=True)
     assert "Two-factor login is now required for everyone in ACME GmbH." in page and 'data-mfa-required="1"' in page
     assert post(ada, f"{ACTIONS}/two-factor", required="yes").status_code == 303  # again: no second entry
