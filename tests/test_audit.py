@@ -203,7 +203,12 @@ def test_pages_of_the_audit_log_go_back_in_time_without_gaps(people):
     with people.app.app_context():
         session = db.session()
         acme = session.scalar(select(Organisation).where(Organisation.slug == "acme"))
-        session.add_all([Event(organisation_id=acme.id, organisation_slug="acme", actor="cli", action="organisation.pin_changed", details={}, via="cli") for _ in range(120)])
+        session.add_all(
+            [
+                Event(organisation_id=acme.id, organisation_slug="acme", actor="cli", action="organisation.pin_changed", details={}, via="cli")
+                for _ in range(120)
+            ]
+        )
         session.commit()
     anna = login(people.app, "anna@acme.example")
     seen: list[str] = []
@@ -229,7 +234,9 @@ def test_members_see_the_record_history_but_not_others_logins_or_addresses(peopl
 def test_a_login_is_recorded_in_each_of_the_managers_organisations(people):
     with people.app.app_context():
         session = db.session()
-        managers.add_membership(session, managers.manager_by_email(session, "anna@acme.example"), session.scalar(select(Organisation).where(Organisation.slug == "other")))
+        managers.add_membership(
+            session, managers.manager_by_email(session, "anna@acme.example"), session.scalar(select(Organisation).where(Organisation.slug == "other"))
+        )
     login(people.app, "anna@acme.example")
     assert actions(people, "acme")[-1] == "login.succeeded" and actions(people, "other")[-1] == "login.succeeded"
 
@@ -240,7 +247,9 @@ def test_retention_deletes_old_entries_and_entries_outlive_a_deleted_organisatio
     with app.app_context():
         session = db.session()
         acme_id = session.scalar(select(Organisation.id).where(Organisation.slug == "acme"))
-        session.execute(update(Event).where(Event.organisation_id == acme_id, Event.action == "assessment.completed").values(created_at=utcnow() - timedelta(days=731)))
+        session.execute(
+            update(Event).where(Event.organisation_id == acme_id, Event.action == "assessment.completed").values(created_at=utcnow() - timedelta(days=731))
+        )
         session.commit()
         kept_before = session.scalar(select(func.count()).select_from(Event).where(Event.organisation_id == acme_id))
         result = purge(session, app.config)
@@ -318,6 +327,7 @@ def test_a_wrong_password_is_audited_after_the_answer_so_known_and_unknown_accou
         sa_event.remove(engine, "before_cursor_execute", count)
     assert known.status_code == unknown.status_code == 401
     assert len(known_work) == len(unknown_work) and "INSERT INTO event" not in " ".join(known_work)
+
     def same(body: str, email: str) -> str:
         return re.sub(r'name="csrf_token" value="[^"]+"', "", body.replace(email, "X"))
 
