@@ -123,7 +123,7 @@ def test_a_member_gets_403_for_every_admin_action_nothing_changes_and_each_attem
         assert not db.session().scalar(select(Organisation.mfa_required).where(Organisation.slug == "acme"))
         assert db.session().scalar(select(OutboxMessage.id)) is None
     denied = events(app, "access.denied")
-    assert [e.details["what"] for e in denied] == [what for _attempt, what in attempts]
+    assert [e.subject for e in denied] == [what for _attempt, what in attempts]
     assert {(e.actor, e.organisation_slug, e.via) for e in denied} == {("max@acme.example", "acme", "manage")}
     assert {e.action for e in events(app) if not e.action.startswith("login.")} == {"access.denied"}  # nothing else happened
 

@@ -22,7 +22,7 @@ from ...store import invitations as invitation_store
 from ...store.db import session
 from ...store.models import ItemTracking, Manager, Organisation, is_row_id
 from ..records import actor
-from . import bp, kept_language, me, page_locale, visible_organisation_or_404
+from . import admin_or_403, bp, kept_language, me, page_locale, visible_organisation_or_404
 
 SURFACE = "manage"  # the surface the event log names for the manager area
 ROLE_LABELS = {"member": N_("Member"), "admin": N_("Admin")}
@@ -51,13 +51,9 @@ def role_label(role: str) -> str:
 
 
 def refuse_unless_admin(organisation: Organisation, what: str) -> ResponseReturnValue | None:
-    """None for an admin (or operator); else 403 with a plain message, the attempt logged as `access.denied` (nothing else changes)."""
-    if managers.is_admin_of(session(), me(), organisation):
-        return None
-    events.record(session(), actor(me(), SURFACE), "access.denied", organisation, None, what=what)
-    session().commit()
-    message = gettext(ADMINS_ONLY) % {"name": organisation.name}
-    return render_template("error.html", status=403, message=message), 403
+    """None for an admin (or operator); else a 403 page with a plain message, the attempt logged as `access.denied` (nothing else changes)."""
+    admin_or_403(organisation, what, ADMINS_ONLY)
+    return None
 
 
 def _item_counts(organisation: Organisation) -> dict[int, int]:
