@@ -67,7 +67,7 @@ def run(organisations: int = 1000, rounds: int = 5) -> dict[str, Any]:
         done["started_via"] = "respondent_link"
         session.add_all(Assessment(organisation_id=o.id, completed_answers=effective, **done, **times) for o in orgs)
         session.commit()
-        create_manager(session, "consultant@example.de", [], password="bench-password", role="admin")
+        create_manager(session, "consultant@example.de", [], password="bench-password", operator=True)
     client = app.test_client()
     client.post("/manage/login", data={"email": "consultant@example.de", "password": "bench-password"})
     started = time.perf_counter()
