@@ -68,7 +68,9 @@ def defaults(instance_path: str) -> dict[str, object]:
         "WTF_CSRF_TIME_LIMIT": None,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
-        "SESSION_COOKIE_SECURE": os.environ.get("SESSION_COOKIE_SECURE", "").lower() in ("1", "true", "yes"),
+        # Secure (HTTPS only) when set, and by default when PUBLIC_URL is https (ASVS 3.4.1).
+        "SESSION_COOKIE_SECURE": (os.environ.get("SESSION_COOKIE_SECURE") or str((os.environ.get("PUBLIC_URL") or "").startswith("https://"))).lower()
+        in ("1", "true", "yes"),
         # A manager's session ends after this long without a request, and this long after login whatever happens.
         "SESSION_IDLE_MINUTES": int(os.environ.get("SESSION_IDLE_MINUTES") or 480),
         "SESSION_MAX_DAYS": int(os.environ.get("SESSION_MAX_DAYS") or 7),

@@ -336,3 +336,33 @@ def test_a_wrong_password_is_audited_after_the_answer_so_known_and_unknown_accou
     known.close()  # the server closes the answer once it is sent: then the entry is written
     unknown.close()
     assert actions(people).count("login.failed") == 1
+
+
+def test_every_page_of_the_manager_area_needs_a_login_but_the_way_in(app):
+    """ASVS 4.1.1, deny by default: every manager-area route (from the URL map, so a new one is checked too) sends a visitor to the login."""
+    open_routes = {
+        "manage.login",
+        "manage.login_code",
+        "manage.login_enrol",
+        "manage.logout",
+        "manage.reset_request",
+        "manage.send_reset",
+        "manage.reset_password",
+        "manage.set_new_password",
+        "manage.invitation",
+        "manage.accept_invitation",
+    }
+    app.config["WTF_CSRF_ENABLED"] = False  # so a POST reaches the login check instead of the CSRF check
+    client = app.test_client()
+    checked = 0
+    for rule in app.url_map.iter_rules():
+        if not rule.endpoint.startswith("manage.") or rule.endpoint in open_routes:
+            continue
+        known = {"fmt": "csv", "ext": "txt", "document_id": "imprint_snippet", "item_id": "WA-01", "token": "x" * 32}
+        values = {name: known.get(name, "1" if name.endswith("_id") else "acme") for name in rule.arguments}
+        path = rule.build(values, append_unknown=False)[1]
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            response = client.open(path, method=method)
+            assert response.status_code == 302 and "/manage/login" in response.headers["Location"], (rule.endpoint, method, response.status_code)
+            checked += 1
+    assert checked > 40

@@ -432,3 +432,17 @@ def test_healthz_keeps_answering_while_slow_clients_hold_connections(tmp_path, l
         assert slow.closed_by_server >= 50, "the read timeout closes connections that never finish their request"
     finally:
         stop_gunicorn(process)
+
+
+def test_a_line_break_in_a_path_cannot_forge_a_line_of_the_app_log(public_app, caplog):
+    """ASVS 7.3.1: an encoded line break in a failing request's path is written as \\n, so every log record stays one line."""
+
+    @public_app.get("/boom/<rest>")
+    def boom(rest):
+        raise RuntimeError("boom")
+
+    public_app.testing = False  # let Flask log the exception instead of raising it
+    with caplog.at_level("ERROR"):
+        assert public_app.test_client().get("/boom/x%0AINFO forged: admin logged in%0D%0A").status_code == 500
+    [record] = [r for r in caplog.records if "Exception on" in r.getMessage()]
+    assert "\n" not in record.getMessage() and "\\nINFO forged: admin logged in" in record.getMessage()

@@ -18,7 +18,7 @@ from ...store import invitations as store
 from ...store import managers
 from ...store.db import session
 from ...store.models import Invitation
-from ...store.passwords import MIN_LENGTH
+from ...store.passwords import MAX_LENGTH, MIN_LENGTH
 from . import bp, kept_language, me, page_locale
 from .password_reset import password_error
 from .people import role_label
@@ -69,6 +69,7 @@ def _page(invitation: Invitation, token: str, *, error: str | None = None, statu
         signed_in_as=signed_in_as,
         error=error,
         min_length=MIN_LENGTH,
+        max_length=MAX_LENGTH,
         login_url=url_for("manage.login", next=url_for("manage.invitation", token=token, **kept_language()), **kept_language()),
         locale=page_locale(),
     )

@@ -126,7 +126,7 @@ def reset_password(token: str) -> ResponseReturnValue:
     found = _usable_or_gone(token)
     if not isinstance(found, PasswordReset):
         return found
-    return render_template("manage/reset_password.html", token=token, error=None, min_length=MIN_LENGTH, locale=page_locale())
+    return render_template("manage/reset_password.html", token=token, error=None, min_length=MIN_LENGTH, max_length=MAX_LENGTH, locale=page_locale())
 
 
 @bp.post("/reset/<token>")
@@ -139,7 +139,7 @@ def set_new_password(token: str) -> ResponseReturnValue:
     password, repeat = request.form.get("password", "")[:1024], request.form.get("password_repeat", "")[:1024]
     error = password_error(password, repeat, manager.email if manager is not None else "")
     if error:
-        page = render_template("manage/reset_password.html", token=token, error=error, min_length=MIN_LENGTH, locale=page_locale())
+        page = render_template("manage/reset_password.html", token=token, error=error, min_length=MIN_LENGTH, max_length=MAX_LENGTH, locale=page_locale())
         return page, 422
     try:
         store.reset_password(session(), found, password, request.remote_addr)
