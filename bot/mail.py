@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import smtplib
 import ssl
-from datetime import date
+from datetime import date, datetime
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
 from typing import Any
 
 from flask import Flask, current_app, render_template, url_for
-from flask_babel import force_locale, format_date, pgettext
+from flask_babel import force_locale, format_date, format_datetime, pgettext
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from .edges import public_url
@@ -95,8 +95,19 @@ def _helpers() -> dict[str, Any]:
     def org_url(slug: str) -> str:
         return url_for("manage.organisation", slug=slug, _external=True) if slug else url_for("manage.index", _external=True)
 
+    def moment(iso: str) -> str:
+        return str(format_datetime(datetime.fromisoformat(iso), format="medium"))
+
     settings = "manage.notifications" if "manage.notifications" in current_app.view_functions else "manage.index"
-    return {"flow_text": flow_text, "day": day, "item_url": item_url, "org_url": org_url, "settings_url": url_for(settings, _external=True)}
+    return {
+        "flow_text": flow_text,
+        "day": day,
+        "moment": moment,
+        "item_url": item_url,
+        "org_url": org_url,
+        "settings_url": url_for(settings, _external=True),
+        "reset_url": url_for("manage.reset_request", _external=True) if "manage.reset_request" in current_app.view_functions else "",
+    }
 
 
 def send(config: Any, message: EmailMessage) -> None:
@@ -107,9 +118,7 @@ def send(config: Any, message: EmailMessage) -> None:
     use_ssl, use_tls = bool(config.get("MAIL_USE_SSL")), bool(config.get("MAIL_USE_TLS"))
     port = int(config.get("MAIL_PORT") or (465 if use_ssl else 587 if use_tls else 25))
     context = ssl.create_default_context()
-    smtp: smtplib.SMTP = (
-        smtplib.SMTP_SSL(server, port, timeout=timeout, context=context) if use_ssl else smtplib.SMTP(server, port, timeout=timeout)
-    )
+    smtp: smtplib.SMTP = smtplib.SMTP_SSL(server, port, timeout=timeout, context=context) if use_ssl else smtplib.SMTP(server, port, timeout=timeout)
     with smtp:
         if use_tls and not use_ssl:
             smtp.starttls(context=context)

@@ -366,3 +366,25 @@ def test_every_page_of_the_manager_area_needs_a_login_but_the_way_in(app):
             assert response.status_code == 302 and "/manage/login" in response.headers["Location"], (rule.endpoint, method, response.status_code)
             checked += 1
     assert checked > 40
+
+
+def test_a_change_to_an_accounts_security_is_told_to_its_owner_by_mail(people, mail_sink):
+    """ASVS 2.2.3 / 2.5.5: a new password (and a new API token) is mailed to the manager at once: what, when, from where, what to do."""
+    from bot import jobs
+
+    app = people.app
+    app.config.update(mail_sink.config)
+    anna = login(app, "anna@acme.example")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', anna.get("/manage/account").get_data(as_text=True)).group(1)
+    new_password = "ein ganz neuer Satz für Anna"
+    changed = anna.post("/manage/account/password", data={"csrf_token": token, "current-password": PASSWORD, "new-password": new_password})
+    assert changed.status_code == 303
+    assert mail_sink.messages == []  # sent by the worker, not the request
+    with app.app_context():
+        jobs.outbox(app, utcnow())
+    [notice] = mail_sink.wait_for(1)
+    text = next(part.get_content() for part in notice.walk() if part.get_content_type() == "text/plain")
+    assert notice["To"] == "anna@acme.example" and "Sicherheit" in notice["Subject"]
+    assert "Ihr Passwort wurde geändert." in text and "127.0.0.1" in text and "/manage/reset" in text
+    assert new_password not in notice.as_string() and PASSWORD not in notice.as_string()
+    assert "List-Unsubscribe" not in notice  # cannot be turned off

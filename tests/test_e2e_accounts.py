@@ -84,9 +84,14 @@ def send_mail(app, sink, count: int) -> list:
     return sink.wait_for(count)
 
 
+def text_of(message) -> str:
+    """A mail's plain-text part."""
+    return next(part.get_content() for part in message.walk() if part.get_content_type() == "text/plain")
+
+
 def link_in(message, path: str) -> str:
     """The link to `path` in a mail's plain-text part."""
-    text = next(part.get_content() for part in message.walk() if part.get_content_type() == "text/plain")
+    text = text_of(message)
     return re.search(rf"http://127\.0\.0\.1:\d+{re.escape(path)}\S+", text).group(0)
 
 
@@ -196,8 +201,12 @@ def test_invite_accept_enrol_code_recovery_code_reset_and_the_old_session_is_gon
     other.page.fill("#email", BERT)
     other.submit("main button[type=submit]")
     assert other.page.locator("#sent[role=status]").inner_text() == unknown_note
-    [_invitation, reset] = send_mail(app, sink, 2)
-    assert reset["To"] == BERT
+    # Besides the reset link, Bert was told by mail when two-factor login was turned on and when a recovery code was used.
+    sent = send_mail(app, sink, 4)[1:]
+    [reset] = [m for m in sent if m["Subject"] == "WA Onboarding: neues Passwort festlegen"]
+    notices = [m for m in sent if m is not reset]
+    assert all(m["To"] == BERT for m in sent) and len(notices) == 2
+    assert "Zwei-Faktor-Anmeldung wurde eingeschaltet" in text_of(notices[0]) and "Wiederherstellungscode" in text_of(notices[1])
     reset_url = link_in(reset, "/manage/reset/")
     other.page.goto(reset_url)
     assert other.page_kind() == "reset-password"

@@ -10,6 +10,7 @@ deleted organisation stay until then (they carry its id and slug, no foreign key
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -18,18 +19,39 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from .events import Actor, record
-from .models import Event, Manager, Membership, Organisation
+from .models import Event, Manager, Membership, Organisation, utcnow
 
 DEFAULT_RETENTION_DAYS = 730
 PAGE_MAX = 500
+# Changes to an account's security that its owner is told about by mail at once (ASVS 2.2.3, 2.5.5): a thief who
+# changes them cannot do so unnoticed. The mail says what, when and from where, and how to react; it cannot be turned off.
+SECURITY_NOTICES = frozenset(
+    {"password.changed", "password.reset", "two_factor.enabled", "two_factor.disabled", "recovery_codes.renewed", "recovery_code.used", "token.rotated"}
+)
 
 
 def record_for_manager(session: Session, manager: Manager, action: str, actor: Actor, subject: str | None = None, **details: Any) -> list[Event]:
-    """Add an account event (not committed) to each of the manager's organisations, or one without organisation when they have none."""
+    """Add an account event (not committed) to each of the manager's organisations, or one without organisation when they have none.
+
+    A change to the account's security also queues a notice mail to the manager (SECURITY_NOTICES), in the same transaction.
+    """
+    if action in SECURITY_NOTICES:
+        _queue_security_notice(session, manager, action, actor)
     organisations = list(session.scalars(select(Organisation).join(Membership).where(Membership.manager_id == manager.id).order_by(Organisation.id)))
     if not organisations:
         return [record(session, actor, action, None, subject, **details)]
     return [record(session, actor, action, organisation, subject, **details) for organisation in organisations]
+
+
+def _queue_security_notice(session: Session, manager: Manager, action: str, actor: Actor) -> None:
+    """Queue the mail telling the manager about a change to their account's security (what, when, from which address)."""
+    from . import notifications
+
+    at = utcnow()
+    context = {"action": action, "at": at.isoformat(), "address": actor.address}
+    payload = {"template": "security_notice", "context": context, "forget_recipient": True}
+    key = f"security:{manager.id}:{action}:{secrets.token_hex(8)}"
+    notifications.enqueue(session, "mail", key, "security_notice", payload, recipient=manager.email, locale=manager.locale)
 
 
 @dataclass(frozen=True)
