@@ -10,7 +10,9 @@ Every change records its account event (bot/store/audit.py) and commits with it.
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
 import secrets
 import time
 from collections.abc import Mapping
@@ -125,8 +127,18 @@ def check_code(session: Session, config: Mapping[str, Any], manager: Manager, ra
     return bool(moved.rowcount)  # type: ignore[attr-defined]
 
 
-def _hash(code: str) -> str:
-    return hashlib.sha256(normalise_code(code).encode("ascii")).hexdigest()
+def _hash(code: str, salt: str | None = None) -> str:
+    """A recovery code's stored form, "salt$digest": SHA-256 over a random 64-bit salt and the code (ASVS 2.6.2: a code of
+    60 bits is salted, so a copy of the database cannot be searched for all codes at once); 55 characters."""
+    salt = salt or secrets.token_urlsafe(8)
+    digest = hashlib.sha256(f"{salt}${normalise_code(code)}".encode("ascii")).digest()
+    return f"{salt}${base64.urlsafe_b64encode(digest).rstrip(b'=').decode('ascii')}"
+
+
+def _matches(code: str, stored: str) -> bool:
+    """Whether `code` is the recovery code stored as `stored` (compared in constant time)."""
+    salt, _, _digest = stored.partition("$")
+    return hmac.compare_digest(_hash(code, salt), stored)
 
 
 def _new_recovery_codes(session: Session, manager: Manager) -> list[str]:
@@ -161,10 +173,13 @@ def use_recovery_code(session: Session, manager: Manager, raw: str, actor: Actor
     code = normalise_code(raw)
     if not manager.has_two_factor or not looks_like_recovery_code(code):
         return False
+    unused = session.execute(select(RecoveryCode.id, RecoveryCode.code_hash).where(RecoveryCode.manager_id == manager.id, RecoveryCode.used_at.is_(None)))
+    match = next((row.id for row in unused if _matches(code, row.code_hash)), None)
+    if match is None:
+        return False
+    # Conditional, so two requests racing with the same code cannot both use it.
     used = session.execute(
-        update(RecoveryCode)
-        .where(RecoveryCode.manager_id == manager.id, RecoveryCode.code_hash == _hash(code), RecoveryCode.used_at.is_(None))
-        .values(used_at=utcnow()),
+        update(RecoveryCode).where(RecoveryCode.id == match, RecoveryCode.used_at.is_(None)).values(used_at=utcnow()),
         execution_options={"synchronize_session": False},
     )
     if not used.rowcount:  # type: ignore[attr-defined]
