@@ -99,6 +99,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.update(test_config)
     _secret_key(app)
     _edges(app)
+    if app.config["SESSION_COOKIE_SECURE"] and app.config["SESSION_COOKIE_NAME"] == "session" and not app.config.get("SESSION_COOKIE_DOMAIN"):
+        # A secure cookie for this host only, path /: the __Host- prefix makes browsers enforce it (ASVS 3.4.4).
+        app.config["SESSION_COOKIE_NAME"] = "__Host-session"
     proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
     if proxies:
         # Behind a reverse proxy: take scheme, host and client address from its X-Forwarded-* headers.

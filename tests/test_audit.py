@@ -388,3 +388,23 @@ def test_a_change_to_an_accounts_security_is_told_to_its_owner_by_mail(people, m
     assert "Ihr Passwort wurde geändert." in text and "127.0.0.1" in text and "/manage/reset" in text
     assert new_password not in notice.as_string() and PASSWORD not in notice.as_string()
     assert "List-Unsubscribe" not in notice  # cannot be turned off
+
+
+def test_under_https_the_session_cookie_is_secure_and_host_only(tmp_path, locales_dir):
+    """ASVS 3.4.1 and 3.4.4: with SESSION_COOKIE_SECURE (the default under an https PUBLIC_URL) the cookie is Secure and named __Host-."""
+    from bot import create_app
+
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "t",
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite'}",
+            "LOCALES_DIR": str(locales_dir),
+            "SESSION_COOKIE_SECURE": True,
+        }
+    )
+    db.upgrade(app)
+    client = app.test_client()
+    client.get("/manage/login", base_url="https://localhost")
+    cookie = client.get_cookie("__Host-session", domain="localhost")
+    assert cookie is not None and cookie.secure and cookie.path == "/" and not cookie.domain.startswith(".")
