@@ -432,3 +432,20 @@ def test_logins_are_audited_without_secrets_and_unknown_accounts_leave_no_trace(
         "123456",
     ):
         assert value not in log
+
+
+def test_the_operator_resets_a_lost_second_factor_on_the_command_line(app, clock):
+    """Lost phone, no recovery code left: `reset-two-factor` switches it off, ends every session and is logged; an unknown address is refused."""
+    from bot.cli import cli
+
+    anna = browser(app)
+    enrol(anna, clock)
+    assert manager(app).has_two_factor and logged_in(anna)
+    runner = app.test_cli_runner()
+    done = runner.invoke(cli, ["reset-two-factor", "Anna@example.de"])
+    assert done.exit_code == 0 and "two-factor login reset" in done.output
+    assert not manager(app).has_two_factor and count(app, RecoveryCode) == 0 and not logged_in(anna)
+    assert [(e.actor, e.details) for e in events(app, "two_factor.disabled")][0] == ("cli", {"reset": True})
+    refused = runner.invoke(cli, ["reset-two-factor", "nobody@example.de"])
+    assert refused.exit_code == 2 and "no manager" in refused.output
+    assert password_step(anna).status_code == 303  # the password alone again (nothing requires a second factor here)

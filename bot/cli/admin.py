@@ -177,4 +177,21 @@ def demo() -> None:
     click.echo("Chat widget on a demo page: /demo")
 
 
-COMMANDS = (create_org, create_manager, add_member, invite, rotate_token, allow_origins, pin_flow_command, demo)
+@click.command("reset-two-factor")
+@click.argument("email")
+@with_appcontext
+def reset_two_factor(email: str) -> None:
+    """Switch off a manager's two-factor login (lost phone, no recovery code left) and end their sessions; logged, and mailed to them."""
+    from ..store import two_factor
+    from ..store.events import CLI
+
+    session = db.session()
+    manager = managers.manager_by_email(session, email)
+    if manager is None:
+        bad_input(f"no manager {managers.normalise_email(email)!r}")
+    two_factor.reset(session, manager, CLI)
+    required = two_factor.required_for(session, current_app.config, manager)
+    click.echo(f"{manager.email}: two-factor login reset; {'they set it up again at their next login' if required else 'they log in with the password alone'}")
+
+
+COMMANDS = (create_org, create_manager, add_member, invite, rotate_token, reset_two_factor, allow_origins, pin_flow_command, demo)

@@ -205,6 +205,22 @@ def renew_recovery_codes(session: Session, manager: Manager, actor: Actor) -> li
     return codes
 
 
+def reset(session: Session, manager: Manager, actor: Actor) -> None:
+    """The operator's way out for a lost phone without recovery codes: secret and codes deleted, every session ended (committed).
+
+    Where two-factor login is required, the manager sets it up again at the next login.
+    """
+    from .sessions import end_all
+
+    manager.totp_secret = None
+    manager.totp_enabled_at = None
+    manager.totp_last_step = None
+    session.execute(delete(RecoveryCode).where(RecoveryCode.manager_id == manager.id))
+    end_all(session, manager.id)
+    record_for_manager(session, manager, "two_factor.disabled", actor, reset=True)
+    session.commit()
+
+
 def disable(session: Session, config: Mapping[str, Any], manager: Manager, actor: Actor) -> None:
     """Switch two-factor login off (secret and recovery codes deleted; recorded and committed); refused while it is required."""
     if not manager.has_two_factor:
