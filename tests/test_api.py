@@ -331,6 +331,18 @@ def test_back_with_a_stale_step_guard(world):
     assert api.back(token, {"step": "sensitive_data"}).status_code == 200
 
 
+def test_back_takes_no_body_but_white_space_is_no_json(world):
+    """An empty body means "no guard"; a body of white space alone is broken JSON (400) and changes nothing (found by schemathesis)."""
+    api = world.api
+    token, _ = api.start(world.acme_link)
+    api.answer(token, "purpose", "customer")
+    before = snapshot(world.app, token)
+    refused = world.app.test_client().post(f"/api/v1/assessments/{token}/back", data="\r\n", content_type="application/json")
+    assert (refused.status_code, refused.get_json()["error"]["code"]) == (400, "malformed_json")
+    assert snapshot(world.app, token) == before
+    assert world.app.test_client().post(f"/api/v1/assessments/{token}/back").status_code == 200
+
+
 @pytest.mark.parametrize(
     ("body", "status", "code"),
     [

@@ -156,6 +156,9 @@ def test_every_operation_keeps_its_openapi_contract(world, method, path, mode):
             params = {k: str(v) for k, v in case.path_parameters.items()}
             acceptance = {"reason": "Until the review", "until": "2099-12-31"}
             world.api.client.put(path.format(**params), json=acceptance, headers={"Authorization": f"Bearer {world.anna}"})
+        if case.headers:
+            # A generated Host header names another server: the trusted-host guard answers 400 before any route (tested in test_edges.py).
+            case.headers = {name: value for name, value in case.headers.items() if name.lower() != "host"}
         response = case.call()
         statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
         case.validate_response(response)

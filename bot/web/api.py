@@ -107,10 +107,10 @@ def _locale_field(data: dict[str, Any], required: bool, tr: Translations | None 
 def read_json(optional: bool = False) -> dict[str, Any]:
     """The request's JSON object: 415 for another content type, 400 for broken JSON or a non-object.
 
-    With `optional`, an empty body is an empty object (for POST …/back).
+    With `optional`, an empty body is an empty object (for POST …/back); white space alone is no JSON (400).
     """
     raw = request.get_data(cache=True)  # over MAX_CONTENT_LENGTH: 413 before anything is read
-    if optional and not raw.strip():
+    if optional and not raw:
         return {}
     if not request.is_json:
         raise ApiError(415, "unsupported_media_type", gettext(HTTP_MESSAGES[415]))

@@ -28,7 +28,7 @@ def refuse_nul_characters() -> None:
     if "\x00" in request.path:
         abort(404)
     is_form = request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data")
-    if is_form and any("\x00" in key or "\x00" in value for key, value in request.form.items(multi=True)):
+    if is_form and any("\x00" in (key or "") or "\x00" in (value or "") for key, value in request.form.items(multi=True)):
         abort(400)
 
 
