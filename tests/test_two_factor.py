@@ -445,7 +445,7 @@ def test_the_operator_resets_a_lost_second_factor_on_the_command_line(app, clock
     done = runner.invoke(cli, ["reset-two-factor", "Anna@example.de"])
     assert done.exit_code == 0 and "two-factor login reset" in done.output
     assert not manager(app).has_two_factor and count(app, RecoveryCode) == 0 and not logged_in(anna)
-    assert [(e.actor, e.details) for e in events(app, "two_factor.disabled")][0] == ("cli", {"reset": True})
+    assert {(e.actor, e.details["reset"]) for e in events(app, "two_factor.disabled")} == {("cli", True)}  # one per organisation
     refused = runner.invoke(cli, ["reset-two-factor", "nobody@example.de"])
     assert refused.exit_code == 2 and "no manager" in refused.output
     assert password_step(anna).status_code == 303  # the password alone again (nothing requires a second factor here)
