@@ -13,9 +13,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from functools import cache
+from typing import Any, cast
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import Insert, Select, Table, Update, bindparam, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -52,14 +53,38 @@ def organisation_by_embed_key(session: Session, embed_key: str) -> Organisation 
 TRUSTED = or_(Assessment.started_via != StartedVia.PUBLIC, Assessment.adopted_at.is_not(None))
 
 
-def assessment_by_token(session: Session, token: str) -> Assessment | None:
-    """The assessment with this token (compared by hash), if any, with its organisation (one query)."""
-    query = (
+@cache
+def _by_token() -> Select[Assessment]:
+    """The turn's read, built once (the hash is a bound parameter): rebuilding it each turn cost more than running it."""
+    return (
         select(Assessment)
         .options(joinedload(Assessment.organisation), joinedload(Assessment.respondent_link))
-        .where(Assessment.token_hash == hash_token(token))
+        .where(Assessment.token_hash == bindparam("token_hash"))
     )
-    assessment = session.scalar(query)
+
+
+@cache
+def _writes(change_keys: frozenset[str], revision_keys: frozenset[str]) -> tuple[Update, Insert]:
+    """The turn's UPDATE (with the version check) and revision INSERT for these columns, built once per set of columns.
+
+    Core statements on the tables with typed bound parameters (JSON, UTC times): the same SQL the ORM
+    would send, without building and coercing it again on every turn (docs/turn-profile.md).
+    """
+    table, columns = cast(Table, Assessment.__table__), Assessment.__mapper__.columns
+    revisions, revision_columns = cast(Table, AnswerRevision.__table__), AnswerRevision.__mapper__.columns
+    change = (
+        update(table)
+        .where(table.c.id == bindparam("w_id"), table.c.version == bindparam("w_version"))
+        .values({columns[key]: bindparam(f"c_{key}", type_=columns[key].type) for key in sorted(change_keys)})
+    )
+    keys = sorted(revision_keys | {"assessment_id", "seq", "created_at"})
+    add = insert(revisions).values({revision_columns[key]: bindparam(f"r_{key}", type_=revision_columns[key].type) for key in keys})
+    return change, add
+
+
+def assessment_by_token(session: Session, token: str) -> Assessment | None:
+    """The assessment with this token (compared by hash), if any, with its organisation (one query)."""
+    assessment = session.scalar(_by_token(), {"token_hash": hash_token(token)})
     if assessment is not None:
         assessment._token = token  # the caller holds the capability: let it build its own links
     return assessment
@@ -175,14 +200,15 @@ def _commit_versioned(
     Python cost). Raises StaleAssessmentError, with nothing changed, when a concurrent writer won.
     """
     changes = {**changes, "version": assessment.version + 1}
+    revision = {**revision, "assessment_id": assessment.id, "seq": changes["version"], "created_at": now}
+    change, add = _writes(frozenset(changes), frozenset(revision))
     try:
-        updated = session.execute(
-            update(Assessment).where(Assessment.id == assessment.id, Assessment.version == assessment.version).values(**changes),
-            execution_options={"synchronize_session": False},
-        )
-        if updated.rowcount != 1:  # type: ignore[attr-defined]  # an UPDATE's result is a CursorResult
+        session.flush()  # what the ORM would flush before its own statements (nothing, on a plain turn)
+        connection = session.connection()
+        updated = connection.execute(change, {"w_id": assessment.id, "w_version": assessment.version, **{f"c_{k}": v for k, v in changes.items()}})
+        if updated.rowcount != 1:
             raise StaleAssessmentError(assessment.id)
-        session.execute(insert(AnswerRevision).values(assessment_id=assessment.id, seq=changes["version"], created_at=now, **revision))
+        connection.execute(add, {f"r_{k}": v for k, v in revision.items()})
         if also is not None:
             also()
         session.commit()
