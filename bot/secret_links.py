@@ -8,24 +8,19 @@ database but not the configuration cannot use it.
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Mapping
 from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from .webhooks import fernet_for
 
 HKDF_INFO = b"wa-onboarding mail links"
 
 
 def _fernet(config: Mapping[str, Any]) -> Fernet:
-    secret_key = config.get("SECRET_KEY")
-    if not secret_key:
-        raise RuntimeError("SECRET_KEY is not set: links in mails cannot be sealed")
-    raw = secret_key.encode("utf-8") if isinstance(secret_key, str) else bytes(secret_key)
-    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=HKDF_INFO).derive(raw)
-    return Fernet(base64.urlsafe_b64encode(key))
+    """The cipher of links in outbox rows (its own HKDF purpose, so it never opens a webhook secret)."""
+    return fernet_for(config, HKDF_INFO, "links in mails")
 
 
 def seal(config: Mapping[str, Any], url: str) -> str:

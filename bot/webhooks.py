@@ -77,14 +77,19 @@ def new_secret() -> str:
     return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(32)).decode("ascii")
 
 
-def _fernet(config: Mapping[str, Any]) -> Fernet:
-    """The cipher of stored secrets, its key derived from SECRET_KEY (a new SECRET_KEY makes stored secrets unreadable)."""
+def fernet_for(config: Mapping[str, Any], info: bytes, what: str) -> Fernet:
+    """A cipher for stored secrets, its key derived from SECRET_KEY with HKDF for one purpose (`info`); a new SECRET_KEY makes them unreadable."""
     secret_key = config.get("SECRET_KEY")
     if not secret_key:
-        raise RuntimeError("SECRET_KEY is not set: webhook secrets cannot be encrypted")
+        raise RuntimeError(f"SECRET_KEY is not set: {what} cannot be encrypted")
     raw = secret_key.encode("utf-8") if isinstance(secret_key, str) else bytes(secret_key)
-    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=HKDF_INFO).derive(raw)
+    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(raw)
     return Fernet(base64.urlsafe_b64encode(key))
+
+
+def _fernet(config: Mapping[str, Any]) -> Fernet:
+    """The cipher of webhook (and TOTP) secrets."""
+    return fernet_for(config, HKDF_INFO, "webhook secrets")
 
 
 def encrypt_secret(config: Mapping[str, Any], secret: str) -> str:
