@@ -13,7 +13,7 @@ from ..engine import DONE
 from ..i18n import text
 from ..store import submissions
 from ..store.db import session
-from ..store.events import Actor, record
+from ..store.events import Actor, record, record_many
 from ..store.models import Assessment, Manager, Organisation
 from ..turns import FlowUnavailableError
 from . import turn_service
@@ -26,8 +26,10 @@ def actor(manager: Manager, via: str) -> Actor:
 
 def note_access(manager: Manager, via: str, action: str, organisations: Organisation | list[Organisation], subject: str | None = None, **details: Any) -> None:
     """Write who read or downloaded what into the audit log (exports, documents, evidence) and commit it before the answer goes out."""
-    for organisation in organisations if isinstance(organisations, list) else [organisations]:
-        record(session(), actor(manager, via), action, organisation, subject, **details)
+    if isinstance(organisations, list):
+        record_many(session(), actor(manager, via), action, organisations, subject, **details)  # one INSERT for any number
+    else:
+        record(session(), actor(manager, via), action, organisations, subject, **details)
     session().commit()
 
 
