@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, Request, has_request_context, request
+from flask.sessions import SecureCookieSessionInterface
 from werkzeug.exceptions import SecurityError
 from werkzeug.routing import MapAdapter
 
@@ -26,6 +27,23 @@ UNTRUSTED_HOST = "wa_onboarding.untrusted_host"
 UPLOAD_FORM_ALLOWANCE = 64 * 1024
 
 
+class CookieSessions(SecureCookieSessionInterface):
+    """Flask's signed cookie session, left closed on the JSON APIs under /api/v1/: they authenticate by token and keep nothing in a cookie.
+
+    Opening and saving an empty session on every chat turn was a measurable share of a turn's
+    own Python work (docs/turn-profile.md); the manager area and the wizard keep theirs.
+    """
+
+    def open_session(self, app: Flask, request: Request) -> Any:
+        """A null session (readable, empty, never saved) for the APIs; the signed cookie otherwise."""
+        if request.path.startswith(API_PREFIX):
+            return self.null_session_class()
+        return super().open_session(app, request)
+
+
+API_PREFIX = "/api/v1/"
+
+
 class App(Flask):
     """Flask whose absolute links come from PUBLIC_URL and which answers only to TRUSTED_HOSTS.
 
@@ -35,6 +53,8 @@ class App(Flask):
     (`edges.host_is_trusted`) in its place, and `preprocess_request` refuses an untrusted
     host before any before-request hook (CSRF, rate limits, sessions) runs.
     """
+
+    session_interface = CookieSessions()
 
     def create_url_adapter(self, request: Request | None) -> MapAdapter | None:  # type: ignore[override]
         """Outside a request: bound to PUBLIC_URL. In a request: the request's, once its Host is trusted."""

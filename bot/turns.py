@@ -374,10 +374,7 @@ class TurnService:
 
 def is_closed(assessment: Assessment) -> bool:
     """Whether turns are refused: a manager adopted the self-assessment, or revoked the link it was started from."""
-    if assessment.adopted_at is not None:
-        return True
-    link = assessment.respondent_link if assessment.respondent_link_id is not None else None
-    return link is not None and link.revoked_at is not None
+    return assessment.adopted_at is not None or assessment.link_revoked
 
 
 # Tokens, embed keys and slugs are short; anything longer (or with a NUL, which PostgreSQL refuses

@@ -12,18 +12,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import cache
 from typing import Any, cast
 
 from sqlalchemy import Insert, Select, Table, Update, bindparam, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from ..engine import DONE
 from ..engine.vocabulary import StartedVia, TurnAction
-from .models import AnswerRevision, Assessment, Organisation, hash_token, new_assessment_token, utcnow
+from .models import AnswerRevision, Assessment, Organisation, RespondentLink, TurnGate, hash_token, new_assessment_token, utcnow
 
 
 class StaleAssessmentError(Exception):
@@ -54,11 +54,17 @@ TRUSTED = or_(Assessment.started_via != StartedVia.PUBLIC, Assessment.adopted_at
 
 
 @cache
-def _by_token() -> Select[Assessment]:
-    """The turn's read, built once (the hash is a bound parameter): rebuilding it each turn cost more than running it."""
+def _by_token() -> Select[Assessment, str, datetime | None]:
+    """The turn's read, built once (the hash is a bound parameter): rebuilding it each turn cost more than running it.
+
+    One object and two columns: what a turn checks of the organisation (its origin allow-list) and of
+    the respondent link (revoked?) comes in the same row, without the ORM loading two more objects
+    (docs/turn-profile.md). Whoever needs more of them loads them as they are used.
+    """
     return (
-        select(Assessment)
-        .options(joinedload(Assessment.organisation), joinedload(Assessment.respondent_link))
+        select(Assessment, Organisation.allowed_origins, RespondentLink.revoked_at)
+        .join(Organisation, Organisation.id == Assessment.organisation_id)
+        .outerjoin(RespondentLink, RespondentLink.id == Assessment.respondent_link_id)
         .where(Assessment.token_hash == bindparam("token_hash"))
     )
 
@@ -83,10 +89,13 @@ def _writes(change_keys: frozenset[str], revision_keys: frozenset[str]) -> tuple
 
 
 def assessment_by_token(session: Session, token: str) -> Assessment | None:
-    """The assessment with this token (compared by hash), if any, with its organisation (one query)."""
-    assessment = session.scalar(_by_token(), {"token_hash": hash_token(token)})
-    if assessment is not None:
-        assessment._token = token  # the caller holds the capability: let it build its own links
+    """The assessment with this token (compared by hash), if any, with what a turn checks of its organisation and link (one query)."""
+    row = session.execute(_by_token(), {"token_hash": hash_token(token)}).first()
+    if row is None:
+        return None
+    assessment, allowed_origins, link_revoked_at = row
+    assessment._token = token  # the caller holds the capability: let it build its own links
+    assessment._gate = TurnGate(allowed_origins, link_revoked_at)
     return assessment
 
 

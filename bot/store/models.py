@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import UTC, date, datetime
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.engine import Dialect
@@ -123,9 +123,9 @@ class Organisation(Base):
     memberships: Mapped[list[Membership]] = relationship(back_populates="organisation", cascade="all, delete-orphan", passive_deletes=True)
 
 
-def origin_allowed(organisation: Organisation, origin: str | None) -> bool:
-    """Whether a browser on `origin` may use this organisation's chat (no list: every origin)."""
-    allowed = organisation.allowed_origins.split()
+def origin_allowed(allowed_origins: str, origin: str | None) -> bool:
+    """Whether a browser on `origin` may use the chat of an organisation with this allow-list (none: every origin)."""
+    allowed = allowed_origins.split()
     return not allowed or origin is None or origin.rstrip("/") in {o.rstrip("/") for o in allowed}
 
 
@@ -263,6 +263,23 @@ class Assessment(Base):
 
     # The token itself: set where the assessment was created or opened with it (never stored, never loaded).
     _token = cast("str | None", None)
+    # What a turn checks of its organisation and respondent link, read with it by token (assessments.assessment_by_token):
+    # two columns of the same query rather than two more objects for the ORM to load on every turn.
+    _gate = cast("TurnGate | None", None)
+
+    @property
+    def allowed_origins(self) -> str:
+        """The organisation's origin allow-list for its chat (blank: every origin)."""
+        return self._gate.allowed_origins if self._gate is not None else self.organisation.allowed_origins
+
+    @property
+    def link_revoked(self) -> bool:
+        """Whether it was started from a respondent link that has been revoked since."""
+        if self.respondent_link_id is None:
+            return False
+        if self._gate is not None:
+            return self._gate.link_revoked_at is not None
+        return self.respondent_link is not None and self.respondent_link.revoked_at is not None
 
     @property
     def token(self) -> str:
@@ -315,6 +332,13 @@ class Assessment(Base):
         Index("ix_assessment_org_recorded", "organisation_id", "recorded_at"),
         UniqueConstraint("token_hash", name="uq_assessment_token_hash"),
     )
+
+
+class TurnGate(NamedTuple):
+    """The organisation's origin allow-list and the respondent link's revocation, as read with an assessment by its token."""
+
+    allowed_origins: str
+    link_revoked_at: datetime | None
 
 
 class AnswerRevision(Base):

@@ -71,7 +71,7 @@ def no_store_and_cors(response):
     return response
 
 
-def _check_origin(organisation: Organisation) -> None:
+def _check_origin(allowed_origins: str) -> None:
     """403 when the organisation keeps an origin allow-list and the browser's origin is neither on it nor the app's own.
 
     The widget's conversation runs in a frame served by the app itself, so its requests
@@ -81,7 +81,7 @@ def _check_origin(organisation: Organisation) -> None:
     public = edges.public_url(current_app.config)
     if origin is not None and origin.rstrip("/") in (request.host_url.rstrip("/"), f"{public.scheme}://{public.netloc}"):
         return
-    if not origin_allowed(organisation, origin):
+    if not origin_allowed(allowed_origins, origin):
         g.origin_refused = True
         raise _error(403, "origin_not_allowed")
 
@@ -146,7 +146,7 @@ def _open(token: str) -> tuple[Conversation, Translations]:
     conversation = turn_service().open(token)
     if conversation is None:
         raise _error(404, "unknown_assessment")
-    _check_origin(conversation.assessment.organisation)
+    _check_origin(conversation.assessment.allowed_origins)
     return conversation, _translations(_response_locale(conversation.assessment))
 
 
@@ -217,7 +217,7 @@ def create_assessment():
     else:
         assert embed_key is not None
         organisation = public_organisation(embed_key)
-    _check_origin(organisation)
+    _check_origin(organisation.allowed_origins)
     conversation = turn_service().start(organisation, locale or organisation.locale, surface, link)
     assessment = conversation.assessment
     tr = _translations(_response_locale(assessment))
