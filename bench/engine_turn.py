@@ -16,6 +16,7 @@ from types import SimpleNamespace
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.report import Figure
 from bot.engine import DONE, EngineRegistry, FlowEngine, load_flows
 from bot.engine.lint import answer_sets, play
 from bot.flowcode import FLOW_CODE
@@ -58,9 +59,14 @@ def main(rounds: int = 30) -> float:
                 assert prompt.step == model.state or model.state == DONE
     median = statistics.median(samples) / 1000
     p95 = statistics.quantiles(samples, n=20)[-1] / 1000
-    verdict = "meets" if median <= TARGET_US else "MISSES"
-    print(f"engine turn: {len(samples)} turns, median {median:.1f} us, p95 {p95:.1f} us: {verdict} the target of {TARGET_US:.0f} us")
+    print(f"engine turn: {len(samples)} turns, median {median:.1f} us, p95 {p95:.1f} us")
+    print(figure(median).line())
     return median
+
+
+def figure(median_us: float) -> Figure:
+    """The median engine turn against its target."""
+    return Figure("engine turn in-process, median", median_us, "us", TARGET_US)
 
 
 if __name__ == "__main__":

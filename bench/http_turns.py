@@ -26,10 +26,10 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.report import Figure  # noqa: E402
 from bot.engine import DONE, EngineRegistry, FlowEngine, load_flows  # noqa: E402
 from bot.engine.lint import answer_sets, play  # noqa: E402
 from bot.flowcode import FLOW_CODE  # noqa: E402
-from bench.report import Figure  # noqa: E402
 
 CONVERSATIONS = 32
 WORKERS = 2

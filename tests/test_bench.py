@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from bench.budgets import PAGES
 from tests import contract
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -25,13 +26,15 @@ def test_make_bench_short_mode_produces_its_report(tmp_path):
     for line in (
         "engine turn:",
         "HTTP turns on sqlite",
-        "throughput",
-        "exports: PDF",
+        "chat turn throughput vs ceiling, sqlite",
+        "exports:",
         "CSV of 100 organisations",
-        "living checklist on sqlite",
-        "10 MB upload",
+        "page budgets on sqlite (20 organisations",
+        "evidence upload of 10 MB, median, sqlite",
+        "daily reminder job, 20 organisations, sqlite",
         "reminders job on sqlite (50 organisations",
-        "memory: worker RSS",
+        "worker RSS growth over 400 assessments and 40 evidence downloads",
+        "every figure against its target",
     ):
         assert line in result.stdout
     report = json.loads(report_file.read_text())
@@ -39,8 +42,17 @@ def test_make_bench_short_mode_produces_its_report(tmp_path):
     assert http["database"] == "sqlite" and http["ceiling"]["turns"] > 0 and http["product"]["turns"] > 0
     assert http["ceiling"]["errors"] == 0 and http["product"]["errors"] == 0  # every benchmark turn was accepted
     assert report["exports"]["csv_rows"] == 100 * len(contract.item_ids(2))  # one row per item of the latest version, per organisation
-    living = report["living"][0]
-    assert living["database"] == "sqlite" and living["checklist_json_ms"] > 0 and living["upload_10mb_ms"] > 0
+    budgets = report["budgets"][0]
+    assert budgets["database"] == "sqlite" and set(budgets["pages"]) == {page.key for page in PAGES}
+    assert all(page["median_ms"] > 0 and page["queries"] > 0 for page in budgets["pages"].values())
+    assert budgets["upload_10mb"]["median_ms"] > 0 and budgets["reminders"]["queries"] > 0
+    # Every figure is printed once with its verdict, and the report keeps them all.
+    figures = report["figures"]
+    assert len(figures) == len(PAGES) * 2 + 3 + 3 + 1 + 3 + 1  # pages (median, p95), upload and job, turns, engine, exports, memory
+    for figure in figures:
+        verdict = "PASS" if figure["passed"] else "FAIL"
+        assert sum(1 for line in result.stdout.splitlines() if line.startswith(f"  {verdict}  {figure['name']} ")) == 2, figure["name"]  # section + table
+    assert f"{len(figures)} figures: " in result.stdout
     reminders = report["reminders"][0]
     assert reminders["database"] == "sqlite" and reminders["organisations"] == 50
     assert reminders["first"]["notices"] > 0 and reminders["first"]["mails"] > 0 and reminders["first"]["webhooks"] > 0
