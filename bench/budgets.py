@@ -42,14 +42,14 @@ class Page:
 
 
 PAGES = (
-    Page("overview", "manager overview (200 organisations)", "/manage/", 300, 500),
+    Page("overview", "manager overview (200 organisations)", "/manage/", 400, 800),
     Page("worklist", "organisation worklist", "/manage/orgs/{org}", 200, 400),
     Page("item", "item page (busiest item)", "/manage/orgs/{org}/items/{item}", 150, 300),
-    Page("my_items", "my items (consultant of 200 organisations)", "/manage/my-items", 500, 800),
+    Page("my_items", "my items (consultant of 200 organisations)", "/manage/my-items", 500, 1000),
     Page("portfolio", "portfolio (200 organisations)", "/manage/portfolio", 500, 800),
     Page("audit", "audit log page (10,000 entries)", "/manage/orgs/{org}/events", 150, 300),
     Page("checklist_json", "checklist JSON (API)", "/api/v1/orgs/{org}/checklist", 150, 300, api=True),
-    Page("export_pdf", "export: checklist PDF", "/manage/orgs/{org}/checklist.pdf", 300, 500),
+    Page("export_pdf", "export: checklist PDF", "/manage/orgs/{org}/checklist.pdf", 500, 1000),
     Page("export_xlsx", "export: checklist XLSX", "/manage/orgs/{org}/checklist.xlsx", 150, 300),
     Page("export_csv", "export: checklist CSV", "/manage/orgs/{org}/checklist.csv", 100, 200),
     Page("export_md", "export: checklist Markdown", "/manage/orgs/{org}/checklist.md", 100, 200),
