@@ -111,8 +111,17 @@ def check_catalogs(directory: str | Path = LOCALES_DIR) -> None:
 
 
 def text(msg: Msg | None, tr: Translations) -> str | None:
-    """Localise one flow text."""
-    return None if msg is None else str(tr.pgettext(msg.context, msg.source))
+    """Localise one flow text, remembered on the catalog: an export of 1,000 organisations looks up the same texts 30,000 times."""
+    if msg is None:
+        return None
+    memo: dict[tuple[str, str], str] | None = getattr(tr, "_flow_texts", None)
+    if memo is None:
+        memo = tr._flow_texts = {}  # type: ignore[attr-defined]  # a catalog never changes while the process runs
+    key = (msg.context, msg.source)
+    found = memo.get(key)
+    if found is None:
+        found = memo[key] = str(tr.pgettext(msg.context, msg.source))
+    return found
 
 
 def turn_error_message(error: TurnError, tr: Translations, engine: FlowEngine | None = None) -> str:
