@@ -4,7 +4,8 @@ The database (`bench/seed.py`): 200 organisations with 30 items each, 20 evidenc
 comments on the busiest organisation, 10,000 audit entries. The consultant, admin of all 200, is
 logged in; each page is fetched in-process (Flask's test client: what the app does, without the
 network) `rounds` times after one warm-up, and its median and 95th percentile are compared with
-the budget in `PAGES` (docs/performance.md says why each). The SQL statements of one fetch are
+the budget in `PAGES` (docs/performance.md says why each), with what the app loaded frozen out of the
+garbage collector's way, as a production worker does (bot/gunicorn_conf.py). The SQL statements of one fetch are
 counted too; tests/test_query_budget.py checks that they do not grow with the organisations.
 Also measured: a 10 MB evidence upload through the API and the daily reminder job on the same
 data. Run on SQLite and, when it answers, PostgreSQL:
@@ -14,6 +15,7 @@ data. Run on SQLite and, when it answers, PostgreSQL:
 from __future__ import annotations
 
 import argparse
+import gc
 import io
 import sys
 from dataclasses import dataclass
@@ -27,6 +29,7 @@ sys.path.insert(0, str(ROOT))
 from bench.http_turns import database, pg_up  # noqa: E402
 from bench.report import Figure, median, p95, timings_ms  # noqa: E402
 from bench.seed import Shape, seed  # noqa: E402
+from bot.gunicorn_conf import post_worker_init  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -85,6 +88,7 @@ def run_one(kind: str, rounds: int = 15, shape: Shape = FULL) -> dict[str, Any]:
         engine = app.extensions["db_engine"]
         count = lambda *args: statements.append(args[2])  # noqa: E731 (before_cursor_execute: conn, cursor, statement, ...)
         result: dict[str, Any] = {"database": kind, "rounds": rounds, "shape": shape.__dict__, "pages": {}}
+        post_worker_init(None)  # as a production worker does once the app is loaded (bot/gunicorn_conf.py)
         for page in PAGES:
             path = page.path.format(org=seeded.busiest, item=seeded.item)
 
@@ -119,6 +123,7 @@ def run_one(kind: str, rounds: int = 15, shape: Shape = FULL) -> dict[str, Any]:
                 event.remove(engine, "before_cursor_execute", count)
         result["reminders"] = {"seconds": samples[0] / 1000, "queries": len(statements)}
         engine.dispose()
+        gc.unfreeze()
     return result
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import gc
 import os
 import re
 import selectors
@@ -169,6 +170,17 @@ def _drop_server_header() -> None:
 
     default_headers.without_server = True  # type: ignore[attr-defined]
     wsgi.Response.default_headers = default_headers  # type: ignore[method-assign]
+
+
+def post_worker_init(worker: Any) -> None:
+    """Once a worker has loaded the app: collect, then move every live object to the permanent generation (`gc.freeze`).
+
+    The app's flows, catalogs, mappers and modules (about 200,000 objects) live as long as the worker;
+    without this, each full collection walks them again. Measured on the CSV of 200 organisations'
+    checklists (docs/performance.md): collections took a third of its time.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 class RedactingLogger(glogging.Logger):

@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 
 from bot import create_app, edges
 from bot.cli.server import local_url
-from bot.gunicorn_conf import request_is_complete
+from bot.gunicorn_conf import post_worker_init, request_is_complete
 from bot.store import db
 from bot.store.models import Assessment
 from tests.conftest import _fresh_app, add_organisation, add_respondent_link, free_port, start_server, stop_gunicorn
@@ -453,3 +453,14 @@ def test_a_multipart_field_without_a_value_is_no_server_error(public_app):
     body = b'--b\r\nContent-Disposition: form-data; name="\n"\r\n\r\nnull\r\n--b--\r\n'  # Werkzeug gives this field no name (None)
     response = public_app.test_client().post("/api/v1/orgs/0/items/0/evidence", data=body, content_type="multipart/form-data; boundary=b")
     assert response.status_code < 500
+
+
+def test_a_production_worker_freezes_what_it_loaded_so_full_collections_skip_it():
+    import gc
+
+    assert gc.get_freeze_count() == 0
+    try:
+        post_worker_init(None)
+        assert gc.get_freeze_count() > 10_000  # the app, its flows and libraries: no longer walked by each full collection
+    finally:
+        gc.unfreeze()
