@@ -112,11 +112,22 @@ def prepare(url: str) -> tuple[str, dict[str, Any]]:
 
 @contextmanager
 def gunicorn(target: str, env: dict[str, str], workers: int = WORKERS):
-    """Run `target` under gunicorn on a free port; yield (port, master pid)."""
+    """Run `target` under gunicorn on a free port (sync workers, frozen after loading as in production); yield (port, master pid)."""
     port = _free_port()
     log = Path(tempfile.mkdtemp(prefix="wa-bench-")) / "gunicorn.log"
     process = subprocess.Popen(
-        [str(Path(sys.executable).parent / "gunicorn"), "--workers", str(workers), "--bind", f"127.0.0.1:{port}", "--log-level", "warning", target],
+        [
+            str(Path(sys.executable).parent / "gunicorn"),
+            "--config",
+            str(ROOT / "bench" / "gunicorn_freeze.py"),
+            "--workers",
+            str(workers),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+            target,
+        ],
         cwd=ROOT,
         env={**os.environ, **env},
         stdout=log.open("w"),

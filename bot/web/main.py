@@ -37,6 +37,13 @@ PERMISSIONS_POLICY = ", ".join(
     f"{feature}=()"
     for feature in ("accelerometer", "camera", "display-capture", "geolocation", "gyroscope", "magnetometer", "microphone", "midi", "payment", "usb")
 )
+# Set on every response unless the view chose its own (a page with an inline-free CSP of its own, say).
+DEFAULT_SECURITY_HEADERS = (
+    ("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"),
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "no-referrer"),
+)
+
 # Paths whose responses are a manager's data (pages, API, exports): never kept in a browser or proxy cache.
 PRIVATE_PREFIXES = ("/manage/", "/api/v1/")
 
@@ -51,17 +58,24 @@ def security_headers(response):
     every download are `no-store`, whatever the view set. The server's own `Server`
     header is dropped by the servers' setup (bot/cli/server.py, bot/gunicorn_conf.py).
     """
-    response.headers.setdefault("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "no-referrer")
-    response.headers["Permissions-Policy"] = PERMISSIONS_POLICY
+    headers = response.headers
+    present = {key.lower() for key, _value in headers.items()}  # one pass over the headers instead of one per check (every response)
+    for key, value in DEFAULT_SECURITY_HEADERS:
+        if key.lower() not in present:
+            headers.add(key, value)
+    if "permissions-policy" in present:
+        headers.set("Permissions-Policy", PERMISSIONS_POLICY)
+    else:
+        headers.add("Permissions-Policy", PERMISSIONS_POLICY)
     max_age = int(current_app.config.get("HSTS_MAX_AGE") or 0)
-    if request.is_secure and max_age > 0:
-        response.headers.setdefault("Strict-Transport-Security", f"max-age={max_age}")
+    if max_age > 0 and "strict-transport-security" not in present and request.is_secure:
+        headers.add("Strict-Transport-Security", f"max-age={max_age}")
     path = request.path
-    if path == "/manage" or path.startswith(PRIVATE_PREFIXES) or response.headers.get("Content-Disposition", "").startswith("attachment"):
-        response.headers["Cache-Control"] = "no-store"
-    _public_location(response)
+    download = "content-disposition" in present and headers.get("Content-Disposition", "").startswith("attachment")
+    if path == "/manage" or path.startswith(PRIVATE_PREFIXES) or download:
+        headers.set("Cache-Control", "no-store")
+    if "location" in present:
+        _public_location(response)
     return response
 
 
