@@ -41,6 +41,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.http_turns import database, pg_up  # noqa: E402
 from bench.report import Figure  # noqa: E402
+from bench.seed import longest_answers  # noqa: E402
 
 SIZES = (100, 1000)  # organisations: the query count must not grow between them
 CONSULTANT_ORGS = 100  # organisations the one consultant belongs to (besides their own manager)
@@ -54,19 +55,6 @@ TARGET_SECOND_QUERIES = 50
 WEBHOOK_EVENTS = ["item.due", "evidence.expiring", "review.due"]
 
 
-def _answers(engine: Any) -> dict[str, Any]:
-    """A complete, long set of answers for one flow version (the longest path of the sample answer sets)."""
-    from bot.engine import DONE
-    from bot.engine.lint import answer_sets, play
-
-    best: tuple[list[str], dict[str, Any]] = ([], {})
-    for answers in answer_sets(engine.flow):
-        model, path = play(engine, answers)
-        if model.state == DONE and len(path) > len(best[0]):
-            best = (path, {s: answers.get(s, "ok") for s in path})
-    return best[1]
-
-
 def _seed(app: Any, organisations: int, now: datetime) -> dict[str, int]:
     """Seed the organisations, managers, records, tracking, evidence, risk acceptances and webhooks; what was seeded."""
     from bot.jobs import local_now
@@ -77,7 +65,7 @@ def _seed(app: Any, organisations: int, now: datetime) -> dict[str, int]:
     versions = {}
     for version in (1, None):
         engine = registry.get("whatsapp_gdpr", version)
-        answers = _answers(engine)
+        answers = longest_answers(engine)
         versions[version] = (engine, answers, engine.effective_answers(answers), [item.id for item in engine.flow.checklist])
     today = local_now(app, now).date()
     counts = {"organisations": organisations, "managers": 0, "tracking": 0, "evidence": 0, "risk_acceptances": 0, "webhooks": 0}
